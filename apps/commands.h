@@ -1,0 +1,12 @@
+// Each subcommand registers its options on the CLI11 app and sets its own callback;
+// the callback stores the process exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace dsi::apps {
+
+void RegisterInfo(CLI::App& app, int& exit_code);
+void RegisterInspect(CLI::App& app, int& exit_code);
+
+}  // namespace dsi::apps

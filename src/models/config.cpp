@@ -1,0 +1,2 @@
+// placeholder
+namespace dsi::models {}
