@@ -6,7 +6,9 @@
 
 namespace dsi::apps {
 
-void RegisterInfo(CLI::App& app, int& exit_code);
-void RegisterInspect(CLI::App& app, int& exit_code);
+void RegisterInfo(CLI::App& app, int& exit_code);         // cmd_info.cpp
+void RegisterInspect(CLI::App& app, int& exit_code);      // cmd_inspect.cpp
+void RegisterTokenize(CLI::App& app, int& exit_code);     // cmd_tokenize.cpp
+void RegisterRenderChat(CLI::App& app, int& exit_code);   // cmd_render_chat.cpp
 
 }  // namespace dsi::apps

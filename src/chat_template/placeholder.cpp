@@ -1,0 +1,2 @@
+// placeholder until the chat-template renderer lands
+namespace dsi::chat_template {}

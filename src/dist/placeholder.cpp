@@ -1,0 +1,2 @@
+// placeholder until the dist library lands
+namespace dsi::dist {}

@@ -1,0 +1,2 @@
+// placeholder until the layers library lands
+namespace dsi::layers {}

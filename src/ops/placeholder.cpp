@@ -1,0 +1,2 @@
+// placeholder until the ops library lands
+namespace dsi::ops {}

@@ -1,0 +1,2 @@
+// placeholder until the tokenizer library lands
+namespace dsi::tokenizer {}
