@@ -1,2 +1,0 @@
-// placeholder until the dist library lands
-namespace dsi::dist {}
