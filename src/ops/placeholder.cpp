@@ -1,2 +1,0 @@
-// placeholder until the ops library lands
-namespace dsi::ops {}
