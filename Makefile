@@ -28,7 +28,7 @@ test: test-unit test-asan
 
 run: build
 	$(DSINFER) info
-	$(DSINFER) write-test-checkpoint deepseek_v3 $(DEMO_MODEL)
+	rm -rf $(DEMO_MODEL) && $(DSINFER) random-checkpoint tests/data/configs/deepseek_v3.json $(DEMO_MODEL)
 	$(DSINFER) inspect $(DEMO_MODEL)
 
 clean:

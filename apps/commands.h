@@ -8,6 +8,7 @@ namespace dsi::apps {
 
 void RegisterInfo(CLI::App& app, int& exit_code);         // cmd_info.cpp
 void RegisterInspect(CLI::App& app, int& exit_code);      // cmd_inspect.cpp
+void RegisterRandomCheckpoint(CLI::App& app, int& exit_code);  // cmd_random_checkpoint.cpp
 void RegisterTokenize(CLI::App& app, int& exit_code);     // cmd_tokenize.cpp
 void RegisterRenderChat(CLI::App& app, int& exit_code);   // cmd_render_chat.cpp
 

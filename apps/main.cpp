@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   dsi::apps::RegisterInfo(app, exit_code);
   dsi::apps::RegisterInspect(app, exit_code);
+  dsi::apps::RegisterRandomCheckpoint(app, exit_code);
   dsi::apps::RegisterTokenize(app, exit_code);
   dsi::apps::RegisterRenderChat(app, exit_code);
   try {
