@@ -1,2 +1,0 @@
-// placeholder until the layers library lands
-namespace dsi::layers {}
