@@ -1,2 +1,0 @@
-// placeholder until the chat-template renderer lands
-namespace dsi::chat_template {}
