@@ -11,5 +11,6 @@ void RegisterInspect(CLI::App& app, int& exit_code);      // cmd_inspect.cpp
 void RegisterRandomCheckpoint(CLI::App& app, int& exit_code);  // cmd_random_checkpoint.cpp
 void RegisterTokenize(CLI::App& app, int& exit_code);     // cmd_tokenize.cpp
 void RegisterRenderChat(CLI::App& app, int& exit_code);   // cmd_render_chat.cpp
+void RegisterRun(CLI::App& app, int& exit_code);          // cmd_run.cpp
 
 }  // namespace dsi::apps

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   dsi::apps::RegisterRandomCheckpoint(app, exit_code);
   dsi::apps::RegisterTokenize(app, exit_code);
   dsi::apps::RegisterRenderChat(app, exit_code);
+  dsi::apps::RegisterRun(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,62 @@
+// Generator: drives one sequence through a CausalLM — prefill of the prompt, then one
+// decode step per token with the sampler — keeping the sequence's KV cache between calls
+// so a chat can append turns without recomputing earlier ones.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kv_cache/kv_cache.h"
+#include "models/causal_lm.h"
+#include "runtime/sampler.h"
+
+namespace dsi::runtime {
+
+struct GenerateOptions {
+  int max_new_tokens = 128;
+  SamplingParams sampling;
+  std::vector<int32_t> stop_ids;  // e.g. generation_config.json eos_token_id
+};
+
+struct GenerateStats {
+  int64_t prompt_tokens = 0;     // tokens prefilled in this call
+  int64_t generated_tokens = 0;
+  double prefill_seconds = 0.0;
+  double decode_seconds = 0.0;
+  std::string finish_reason;  // "stop" (stop id or callback) or "length"
+};
+
+class Generator {
+ public:
+  // `model` and `cache` must outlive the generator.
+  Generator(models::CausalLM& model, kv_cache::KvCache& cache, uint64_t seed);
+
+  // Appends `new_tokens` to the sequence (after whatever earlier calls left in the cache) and
+  // generates. `on_token` sees each sampled token (stop ids excluded) and returns false to
+  // stop. The sampled tokens stay in the cache, so the next call continues the conversation.
+  Result<GenerateStats> Generate(std::span<const int32_t> new_tokens,
+                                 const GenerateOptions& options,
+                                 const std::function<bool(int32_t)>& on_token);
+
+  // Forgets the sequence (gives its KV blocks back).
+  void Reset();
+  int64_t num_tokens() const { return static_cast<int64_t>(history_.size()); }
+
+ private:
+  // One forward over `tokens` at the end of the sequence; the last row's logits in logits_.
+  Status Step(std::span<const int32_t> tokens);
+
+  models::CausalLM& model_;
+  kv_cache::KvCache& cache_;
+  kv_cache::SequenceKv sequence_;
+  Sampler sampler_;
+  Rng rng_;
+  std::vector<int32_t> history_;  // every token in the cache, in order
+  std::vector<float> logits_;     // [vocab_size]
+  std::vector<int32_t> positions_, token_seq_;
+};
+
+}  // namespace dsi::runtime

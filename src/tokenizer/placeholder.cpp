@@ -1,2 +1,0 @@
-// placeholder until the tokenizer library lands
-namespace dsi::tokenizer {}

@@ -1,0 +1,57 @@
+"""`dsinfer run` end to end: greedy ids equal transformers' on every model fixture, the
+shipped model writes text in the prompt's language, and bad checkpoints fail cleanly."""
+import json
+import re
+import shutil
+
+import pytest
+
+from conftest import REPO
+
+MODELS = REPO / "tests" / "data" / "models"
+FIXTURES = sorted(p.name for p in MODELS.iterdir()
+                  if (p / "config.json").exists() and (p / "expected.json").exists())
+SHIPPED = REPO / "models" / "dsv3-tiny-en-zh"
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_greedy_ids_match_transformers(run, name):
+    expected = json.loads((MODELS / name / "expected.json").read_text())
+    prompt, tokens = expected["prompts"][-1], expected["greedy_tokens"][-1]
+    r = run("run", MODELS / name, "--prompt-ids", " ".join(map(str, prompt)),
+            "-n", len(tokens), "--dtype", "f32", "--ignore-eos")
+    assert r.rc == 0, r.all
+    assert [int(t) for t in r.out.split()] == tokens
+    assert re.search(r"decode \d+ tokens in .* tok/s", r.err), r.err
+
+
+@pytest.mark.parametrize("prompt,script", [("The kernel", r"[A-Za-z]{3,}"),
+                                           ("我们的系统", r"[\u4e00-\u9fff]{2,}")])
+def test_shipped_model_answers_in_the_prompt_language(run, prompt, script):
+    r = run("run", SHIPPED, "-p", prompt, "-n", 24, "--ignore-eos")
+    assert r.rc == 0, r.all
+    generated = r.out[len(prompt):]
+    assert re.search(script, generated), generated
+
+
+def test_sampling_is_reproducible_per_seed(run):
+    args = ("run", SHIPPED, "-p", "The", "-n", 12, "--temperature", "0.9", "--ignore-eos")
+    a, b = run(*args, "--seed", 5), run(*args, "--seed", 5)
+    assert a.rc == 0 and b.rc == 0, a.all + b.all
+    assert a.out == b.out
+
+
+def test_missing_tensor_is_named(run, tmp_path):
+    src = MODELS / "llama_mha"
+    shutil.copytree(src, tmp_path / "m")
+    config = json.loads((src / "config.json").read_text())
+    config["num_hidden_layers"] += 1  # the checkpoint lacks the extra layer
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    r = run("run", tmp_path / "m", "--prompt-ids", "1 2 3", "-n", 2)
+    assert r.rc != 0
+    assert re.search(r"model\.layers\.\d+\..*missing|missing.*model\.layers\.\d+", r.err), r.err
+
+
+def test_prompt_ids_outside_vocab_are_refused(run):
+    r = run("run", MODELS / "llama_mha", "--prompt-ids", "1 99999", "-n", 2)
+    assert r.rc != 0 and "outside the vocabulary" in r.err, r.all
