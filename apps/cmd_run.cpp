@@ -154,7 +154,10 @@ void RegisterRun(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand(
       "run", "Generate text for one prompt, streamed to stdout; speed is printed to stderr.");
-  cmd->add_option("model_dir", o->model_dir, "Hugging Face checkpoint directory")->required();
+  o->model_dir = DSI_DEFAULT_MODEL_DIR;
+  cmd->add_option("model_dir", o->model_dir,
+                  "Hugging Face checkpoint directory (default: the model shipped in models/)")
+      ->capture_default_str();
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text (needs tokenizer.json)");
   cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as space-separated token ids");
   cmd->add_option("-n,--max-new-tokens", o->max_new_tokens, "Tokens to generate")

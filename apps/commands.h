@@ -12,5 +12,6 @@ void RegisterRandomCheckpoint(CLI::App& app, int& exit_code);  // cmd_random_che
 void RegisterTokenize(CLI::App& app, int& exit_code);     // cmd_tokenize.cpp
 void RegisterRenderChat(CLI::App& app, int& exit_code);   // cmd_render_chat.cpp
 void RegisterRun(CLI::App& app, int& exit_code);          // cmd_run.cpp
+void RegisterPerplexity(CLI::App& app, int& exit_code);   // cmd_perplexity.cpp
 
 }  // namespace dsi::apps

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   dsi::apps::RegisterTokenize(app, exit_code);
   dsi::apps::RegisterRenderChat(app, exit_code);
   dsi::apps::RegisterRun(app, exit_code);
+  dsi::apps::RegisterPerplexity(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

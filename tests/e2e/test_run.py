@@ -55,3 +55,15 @@ def test_missing_tensor_is_named(run, tmp_path):
 def test_prompt_ids_outside_vocab_are_refused(run):
     r = run("run", MODELS / "llama_mha", "--prompt-ids", "1 99999", "-n", 2)
     assert r.rc != 0 and "outside the vocabulary" in r.err, r.all
+
+
+def test_perplexity_agrees_with_the_training_script(run):
+    # tools/train_small_model evaluated the shipped model on heldout.txt (eval.json).
+    expected = json.loads((SHIPPED / "eval.json").read_text())["perplexity"]
+    r = run("perplexity", SHIPPED, "-f", SHIPPED / "heldout.txt", timeout=600)
+    assert r.rc == 0, r.all
+    ppl = float(re.search(r"perplexity ([0-9.]+)", r.out).group(1))
+    scored = int(re.search(r"tokens_scored (\d+)", r.out).group(1))
+    assert scored == expected["scored_tokens"]
+    assert abs(ppl - expected["fp32_compute"]) / expected["fp32_compute"] < 0.01, r.out
+    assert re.search(r"speed [0-9.]+ tok/s", r.out), r.out
