@@ -4,7 +4,6 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 DSINFER = $(BUILD)/apps/dsinfer
-DEMO_MODEL = $(BUILD)/demo-model
 
 .PHONY: setup build test test-unit test-asan run clean
 
@@ -28,8 +27,9 @@ test: test-unit test-asan
 
 run: build
 	$(DSINFER) info
-	rm -rf $(DEMO_MODEL) && $(DSINFER) random-checkpoint tests/data/configs/deepseek_v3.json $(DEMO_MODEL)
-	$(DSINFER) inspect $(DEMO_MODEL)
+	$(DSINFER) inspect models/dsv3-tiny-en-zh
+	$(DSINFER) run -p "The kernel module" -n 40 --temperature 0.7 --top-p 0.9 --seed 1
+	$(DSINFER) run -p "我们的系统" -n 40 --temperature 0.7 --top-p 0.9 --seed 1
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
