@@ -44,6 +44,8 @@ class Generator {
   // Forgets the sequence (gives its KV blocks back).
   void Reset();
   int64_t num_tokens() const { return static_cast<int64_t>(history_.size()); }
+  // Every token in the cache, in order (prompts and generated tokens of all calls).
+  std::span<const int32_t> history() const { return history_; }
 
  private:
   // One forward over `tokens` at the end of the sequence; the last row's logits in logits_.

@@ -67,3 +67,14 @@ def test_perplexity_agrees_with_the_training_script(run):
     assert scored == expected["scored_tokens"]
     assert abs(ppl - expected["fp32_compute"]) / expected["fp32_compute"] < 0.01, r.out
     assert re.search(r"speed [0-9.]+ tok/s", r.out), r.out
+
+
+def test_chat_keeps_the_kv_cache_between_turns(dsinfer):
+    import subprocess
+    proc = subprocess.run([dsinfer, "chat", SHIPPED, "-n", "8", "--seed", "1"],
+                          input="Hello there\nTell me more\n/exit\n", capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    turns = re.findall(r"\[(\d+) new prompt tokens \((\d+) reused from the cache\)", proc.stderr)
+    assert len(turns) == 2, proc.stderr
+    assert int(turns[0][1]) == 0 and int(turns[1][1]) > 0, turns  # turn 2 reuses turn 1

@@ -1,0 +1,126 @@
+// `dsinfer chat [MODEL_DIR]`: interactive chat on stdin/stdout. Each turn is rendered with the
+// model's chat template; when the cached tokens are a prefix of the new prompt's tokens only
+// the new part is computed, so the conversation's KV cache carries over between turns.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "chat_template/chat_template.h"
+#include "commands.h"
+#include "kv_cache/kv_cache.h"
+#include "loader/weight_loader.h"
+#include "runtime/generator.h"
+#include "tokenizer/stream_decoder.h"
+#include "tokenizer/tokenizer.h"
+
+namespace dsi::apps {
+namespace {
+
+struct ChatOptions {
+  std::string model_dir = DSI_DEFAULT_MODEL_DIR;
+  std::string system;
+  int max_new_tokens = 256;
+  std::string dtype = "bf16";
+  float temperature = 0.7f;
+  float top_p = 0.9f;
+  uint64_t seed = 0;
+  int64_t kv_tokens = 4096;
+};
+
+Status Chat(const ChatOptions& o) {
+  models::ModelOptions model_options;
+  if (o.dtype != "f32" && o.dtype != "bf16") {
+    return InvalidArgument("--dtype must be f32 or bf16, got '" + o.dtype + "'");
+  }
+  model_options.compute_dtype = o.dtype == "f32" ? DType::kF32 : DType::kBF16;
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<models::CausalLM> model,
+                       loader::LoadModel(o.model_dir, model_options));
+  DSI_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::FromDirectory(o.model_dir));
+  DSI_ASSIGN_OR_RETURN(chat_template::ChatTemplateConfig config,
+                       chat_template::LoadChatTemplateConfig(o.model_dir));
+  DSI_ASSIGN_OR_RETURN(std::string source, config.Select(""));
+  DSI_ASSIGN_OR_RETURN(chat_template::ChatTemplate tmpl,
+                       chat_template::ChatTemplate::Parse(std::move(source)));
+  const int32_t block_size = 16;
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<kv_cache::KvCache> cache,
+                       kv_cache::KvCache::Create(model->KvSpec(), block_size,
+                                                 (o.kv_tokens + block_size - 1) / block_size));
+  runtime::Generator generator(*model, *cache, o.seed);
+  runtime::GenerateOptions gen;
+  gen.max_new_tokens = o.max_new_tokens;
+  gen.sampling.temperature = o.temperature;
+  gen.sampling.top_p = o.top_p;
+  if (tok.eos_id()) gen.stop_ids.push_back(*tok.eos_id());
+
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
+  tokenizer::EncodeOptions encode;
+  encode.add_special_tokens = false;  // the rendered template already holds BOS
+  std::string line;
+  while (std::cout << "> " << std::flush, std::getline(std::cin, line)) {
+    if (line == "/exit") break;
+    if (line.empty()) continue;
+    messages.push_back({{"role", "user"}, {"content", line}});
+    DSI_ASSIGN_OR_RETURN(std::string prompt,
+                         chat_template::ApplyChatTemplate(tmpl, messages, nullptr, true,
+                                                          config.special_tokens));
+    const std::vector<int32_t> ids = tok.Encode(prompt, encode);
+    // Reuse the cache when it holds a prefix of this prompt; otherwise start over.
+    const std::span<const int32_t> cached = generator.history();
+    size_t reuse = cached.size() < ids.size() &&
+                           std::equal(cached.begin(), cached.end(), ids.begin())
+                       ? cached.size()
+                       : 0;
+    if (reuse == 0) generator.Reset();
+    if (static_cast<int64_t>(ids.size()) + o.max_new_tokens > o.kv_tokens) {
+      return ResourceExhausted("the conversation (" + std::to_string(ids.size()) +
+                               " tokens) no longer fits --kv-tokens " +
+                               std::to_string(o.kv_tokens));
+    }
+    tokenizer::StreamDecoder stream(tok, /*skip_special_tokens=*/true);
+    std::vector<int32_t> answer;
+    DSI_ASSIGN_OR_RETURN(
+        runtime::GenerateStats stats,
+        generator.Generate(std::span<const int32_t>(ids).subspan(reuse), gen, [&](int32_t t) {
+          answer.push_back(t);
+          std::cout << stream.Step(t) << std::flush;
+          return true;
+        }));
+    std::cout << stream.Finish() << "\n";
+    std::cerr << "[" << stats.prompt_tokens << " new prompt tokens (" << reuse
+              << " reused from the cache), " << stats.generated_tokens << " generated, "
+              << stats.generated_tokens / std::max(stats.decode_seconds, 1e-9) << " tok/s]\n";
+    messages.push_back(
+        {{"role", "assistant"}, {"content", tok.Decode(answer, /*skip_special_tokens=*/true)}});
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterChat(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ChatOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "chat", "Interactive chat with the model's chat template; /exit or end of input quits.");
+  cmd->add_option("model_dir", o->model_dir,
+                  "Checkpoint directory (default: the model shipped in models/)")
+      ->capture_default_str();
+  cmd->add_option("--system", o->system, "System prompt");
+  cmd->add_option("-n,--max-new-tokens", o->max_new_tokens, "Tokens per answer at most")
+      ->capture_default_str();
+  cmd->add_option("--dtype", o->dtype, "Compute dtype: f32 or bf16")->capture_default_str();
+  cmd->add_option("--temperature", o->temperature, "0 = greedy")->capture_default_str();
+  cmd->add_option("--top-p", o->top_p, "Nucleus sampling mass")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
+  cmd->add_option("--kv-tokens", o->kv_tokens, "KV cache capacity in tokens")
+      ->capture_default_str();
+  cmd->callback([o, &exit_code] {
+    const Status s = Chat(*o);
+    if (!s.ok()) {
+      std::cerr << "chat: " << s.ToString() << "\n";
+      exit_code = 2;
+    }
+  });
+}
+
+}  // namespace dsi::apps
