@@ -1,6 +1,7 @@
 // `dsinfer chat [MODEL_DIR]`: interactive chat on stdin/stdout. Each turn is rendered with the
 // model's chat template; when the cached tokens are a prefix of the new prompt's tokens only
 // the new part is computed, so the conversation's KV cache carries over between turns.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -65,13 +66,13 @@ Status Chat(const ChatOptions& o) {
                          chat_template::ApplyChatTemplate(tmpl, messages, nullptr, true,
                                                           config.special_tokens));
     const std::vector<int32_t> ids = tok.Encode(prompt, encode);
-    // Reuse the cache when it holds a prefix of this prompt; otherwise start over.
+    // Reuse the cached tokens up to the first difference (re-tokenizing an answer can differ
+    // from the sampled ids), always leaving at least one new token to compute.
     const std::span<const int32_t> cached = generator.history();
-    size_t reuse = cached.size() < ids.size() &&
-                           std::equal(cached.begin(), cached.end(), ids.begin())
-                       ? cached.size()
-                       : 0;
-    if (reuse == 0) generator.Reset();
+    const size_t limit = std::min(cached.size(), ids.size() - 1);
+    size_t reuse = 0;
+    while (reuse < limit && cached[reuse] == ids[reuse]) ++reuse;
+    generator.Truncate(static_cast<int64_t>(reuse));
     if (static_cast<int64_t>(ids.size()) + o.max_new_tokens > o.kv_tokens) {
       return ResourceExhausted("the conversation (" + std::to_string(ids.size()) +
                                " tokens) no longer fits --kv-tokens " +

@@ -27,6 +27,12 @@ void Generator::Reset() {
   history_.clear();
 }
 
+void Generator::Truncate(int64_t num_tokens) {
+  DSI_CHECK(num_tokens >= 0 && num_tokens <= this->num_tokens());
+  history_.resize(num_tokens);
+  sequence_.set_num_tokens(num_tokens);
+}
+
 Status Generator::Step(std::span<const int32_t> tokens) {
   const int64_t start = static_cast<int64_t>(history_.size());
   const int64_t n = static_cast<int64_t>(tokens.size());

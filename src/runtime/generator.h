@@ -43,6 +43,9 @@ class Generator {
 
   // Forgets the sequence (gives its KV blocks back).
   void Reset();
+  // Keeps only the first `num_tokens` cached tokens (a chat whose re-rendered prompt agrees
+  // with the cache up to there); later tokens are overwritten by the next Generate.
+  void Truncate(int64_t num_tokens);
   int64_t num_tokens() const { return static_cast<int64_t>(history_.size()); }
   // Every token in the cache, in order (prompts and generated tokens of all calls).
   std::span<const int32_t> history() const { return history_; }
