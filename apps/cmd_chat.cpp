@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "kv_cache/kv_cache.h"
 #include "loader/weight_loader.h"
+#include "model_session.h"
 #include "runtime/generator.h"
 #include "tokenizer/stream_decoder.h"
 #include "tokenizer/tokenizer.h"
@@ -30,10 +31,7 @@ struct ChatOptions {
 
 Status Chat(const ChatOptions& o) {
   models::ModelOptions model_options;
-  if (o.dtype != "f32" && o.dtype != "bf16") {
-    return InvalidArgument("--dtype must be f32 or bf16, got '" + o.dtype + "'");
-  }
-  model_options.compute_dtype = o.dtype == "f32" ? DType::kF32 : DType::kBF16;
+  DSI_ASSIGN_OR_RETURN(model_options.compute_dtype, ParseComputeDType(o.dtype));
   DSI_ASSIGN_OR_RETURN(std::unique_ptr<models::CausalLM> model,
                        loader::LoadModel(o.model_dir, model_options));
   DSI_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::FromDirectory(o.model_dir));
@@ -42,10 +40,8 @@ Status Chat(const ChatOptions& o) {
   DSI_ASSIGN_OR_RETURN(std::string source, config.Select(""));
   DSI_ASSIGN_OR_RETURN(chat_template::ChatTemplate tmpl,
                        chat_template::ChatTemplate::Parse(std::move(source)));
-  const int32_t block_size = 16;
   DSI_ASSIGN_OR_RETURN(std::unique_ptr<kv_cache::KvCache> cache,
-                       kv_cache::KvCache::Create(model->KvSpec(), block_size,
-                                                 (o.kv_tokens + block_size - 1) / block_size));
+                       CreateKvCache(*model, o.kv_tokens));
   runtime::Generator generator(*model, *cache, o.seed);
   runtime::GenerateOptions gen;
   gen.max_new_tokens = o.max_new_tokens;
@@ -62,9 +58,9 @@ Status Chat(const ChatOptions& o) {
     if (line == "/exit") break;
     if (line.empty()) continue;
     messages.push_back({{"role", "user"}, {"content", line}});
-    DSI_ASSIGN_OR_RETURN(std::string prompt,
-                         chat_template::ApplyChatTemplate(tmpl, messages, nullptr, true,
-                                                          config.special_tokens));
+    DSI_ASSIGN_OR_RETURN(
+        std::string prompt,
+        chat_template::ApplyChatTemplate(tmpl, messages, nullptr, true, config.special_tokens));
     const std::vector<int32_t> ids = tok.Encode(prompt, encode);
     // Reuse the cached tokens up to the first difference (re-tokenizing an answer can differ
     // from the sampled ids), always leaving at least one new token to compute.
@@ -115,13 +111,7 @@ void RegisterChat(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
   cmd->add_option("--kv-tokens", o->kv_tokens, "KV cache capacity in tokens")
       ->capture_default_str();
-  cmd->callback([o, &exit_code] {
-    const Status s = Chat(*o);
-    if (!s.ok()) {
-      std::cerr << "chat: " << s.ToString() << "\n";
-      exit_code = 2;
-    }
-  });
+  SetStatusCallback(cmd, exit_code, [o] { return Chat(*o); });
 }
 
 }  // namespace dsi::apps

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "loader/weight_loader.h"
+#include "model_session.h"
 #include "runtime/perplexity.h"
 #include "tokenizer/tokenizer.h"
 
@@ -31,10 +32,7 @@ Status RunPerplexity(const PerplexityArgs& a) {
   text << in.rdbuf();
 
   models::ModelOptions options;
-  if (a.dtype != "f32" && a.dtype != "bf16") {
-    return InvalidArgument("--dtype must be f32 or bf16, got '" + a.dtype + "'");
-  }
-  options.compute_dtype = a.dtype == "f32" ? DType::kF32 : DType::kBF16;
+  DSI_ASSIGN_OR_RETURN(options.compute_dtype, ParseComputeDType(a.dtype));
   options.max_tokens_per_step = a.context;
   options.gemm_threads = a.threads;
   DSI_ASSIGN_OR_RETURN(std::unique_ptr<models::CausalLM> model,
@@ -49,10 +47,7 @@ Status RunPerplexity(const PerplexityArgs& a) {
   p.stride = a.stride;
   if (!tok.bos_id()) return InvalidArgument("the tokenizer has no BOS token to start windows");
   p.bos_id = *tok.bos_id();
-  const int32_t block_size = 16;
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<kv_cache::KvCache> cache,
-                       kv_cache::KvCache::Create(model->KvSpec(), block_size,
-                                                 (a.context + block_size - 1) / block_size));
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<kv_cache::KvCache> cache, CreateKvCache(*model, a.context));
   const auto start = std::chrono::steady_clock::now();
   DSI_ASSIGN_OR_RETURN(runtime::PerplexityResult r,
                        runtime::Perplexity(*model, *cache, ids, p, [](int64_t done, int64_t n) {
@@ -65,8 +60,8 @@ Status RunPerplexity(const PerplexityArgs& a) {
   std::cout << "perplexity " << r.perplexity << "\n"
             << "total_nll " << r.total_nll << "\n"
             << "tokens_scored " << r.num_scored << "\n"
-            << "windows " << r.num_windows << " (context " << a.context << ", stride "
-            << a.stride << ")\n";
+            << "windows " << r.num_windows << " (context " << a.context << ", stride " << a.stride
+            << ")\n";
   std::cout.precision(4);
   std::cout << "speed " << r.tokens_computed / seconds << " tok/s (" << r.tokens_computed
             << " tokens in " << seconds << " s)\n";
@@ -88,13 +83,7 @@ void RegisterPerplexity(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--stride", a->stride, "Tokens between window starts")->capture_default_str();
   cmd->add_option("--threads", a->threads, "GEMM threads (0 = all cores)");
-  cmd->callback([a, &exit_code] {
-    const Status s = RunPerplexity(*a);
-    if (!s.ok()) {
-      std::cerr << "perplexity: " << s.ToString() << "\n";
-      exit_code = 2;
-    }
-  });
+  SetStatusCallback(cmd, exit_code, [a] { return RunPerplexity(*a); });
 }
 
 }  // namespace dsi::apps

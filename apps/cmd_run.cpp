@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "kv_cache/kv_cache.h"
 #include "loader/weight_loader.h"
+#include "model_session.h"
 #include "models/config.h"
 #include "runtime/generator.h"
 #include "tokenizer/stream_decoder.h"
@@ -73,19 +74,13 @@ std::vector<int32_t> StopIds(const std::filesystem::path& dir, const models::Mod
 Status Run(const RunOptions& o) {
   const std::filesystem::path dir = o.model_dir;
   models::ModelOptions model_options;
-  if (o.dtype == "f32") {
-    model_options.compute_dtype = DType::kF32;
-  } else if (o.dtype == "bf16") {
-    model_options.compute_dtype = DType::kBF16;
-  } else {
-    return InvalidArgument("--dtype must be f32 or bf16, got '" + o.dtype + "'");
-  }
+  DSI_ASSIGN_OR_RETURN(model_options.compute_dtype, ParseComputeDType(o.dtype));
   model_options.gemm_threads = o.threads;
   const auto load_start = std::chrono::steady_clock::now();
   DSI_ASSIGN_OR_RETURN(std::unique_ptr<models::CausalLM> model,
                        loader::LoadModel(dir, model_options));
-  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                      load_start).count();
+  const double load_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
 
   std::optional<tokenizer::Tokenizer> tok;
   std::vector<int32_t> prompt;
@@ -107,10 +102,8 @@ Status Run(const RunOptions& o) {
                       std::to_string(o.kv_tokens));
   }
 
-  const int32_t block_size = 16;
   DSI_ASSIGN_OR_RETURN(std::unique_ptr<kv_cache::KvCache> cache,
-                       kv_cache::KvCache::Create(model->KvSpec(), block_size,
-                                                 (o.kv_tokens + block_size - 1) / block_size));
+                       CreateKvCache(*model, o.kv_tokens));
   runtime::Generator generator(*model, *cache, o.seed);
   runtime::GenerateOptions gen;
   gen.max_new_tokens = o.max_new_tokens;
@@ -174,13 +167,7 @@ void RegisterRun(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", o->threads, "GEMM threads (0 = all cores)");
   cmd->add_option("--kv-tokens", o->kv_tokens, "KV cache capacity in tokens")
       ->capture_default_str();
-  cmd->callback([o, &exit_code] {
-    const Status s = Run(*o);
-    if (!s.ok()) {
-      std::cerr << "run: " << s.ToString() << "\n";
-      exit_code = 2;
-    }
-  });
+  SetStatusCallback(cmd, exit_code, [o] { return Run(*o); });
 }
 
 }  // namespace dsi::apps
