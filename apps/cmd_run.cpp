@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "commands.h"
 #include "kv_cache/kv_cache.h"
@@ -13,6 +14,7 @@
 #include "model_session.h"
 #include "models/config.h"
 #include "runtime/generator.h"
+#include "runtime/stop_strings.h"
 #include "tokenizer/stream_decoder.h"
 #include "tokenizer/tokenizer.h"
 
@@ -32,6 +34,7 @@ struct RunOptions {
   float repetition_penalty = 1.0f;
   uint64_t seed = 0;
   bool ignore_eos = false;
+  std::vector<std::string> stop;
   int threads = 0;
   int64_t kv_tokens = 4096;
 };
@@ -120,17 +123,18 @@ Status Run(const RunOptions& o) {
     std::cout << o.prompt << std::flush;
   }
   bool first = true;
+  runtime::StopStringFilter stops(o.stop);
   DSI_ASSIGN_OR_RETURN(runtime::GenerateStats stats,
                        generator.Generate(prompt, gen, [&](int32_t token) {
                          if (stream) {
-                           std::cout << stream->Step(token) << std::flush;
-                         } else {
-                           std::cout << (first ? "" : " ") << token << std::flush;
+                           std::cout << stops.Push(stream->Step(token)) << std::flush;
+                           return !stops.stopped();
                          }
+                         std::cout << (first ? "" : " ") << token << std::flush;
                          first = false;
                          return true;
                        }));
-  if (stream) std::cout << stream->Finish();
+  if (stream && !stops.stopped()) std::cout << stops.Push(stream->Finish()) << stops.Flush();
   std::cout << "\n";
   std::cerr << "load " << load_s << " s; prefill " << stats.prompt_tokens << " tokens in "
             << stats.prefill_seconds << " s ("
@@ -164,6 +168,7 @@ void RegisterRun(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", o->seed, "Sampling seed: same seed, same output")
       ->capture_default_str();
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Do not stop at the EOS token");
+  cmd->add_option("--stop", o->stop, "Stop when this text appears (repeatable); not printed");
   cmd->add_option("--threads", o->threads, "GEMM threads (0 = all cores)");
   cmd->add_option("--kv-tokens", o->kv_tokens, "KV cache capacity in tokens")
       ->capture_default_str();

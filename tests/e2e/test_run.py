@@ -78,3 +78,15 @@ def test_chat_keeps_the_kv_cache_between_turns(dsinfer):
     turns = re.findall(r"\[(\d+) new prompt tokens \((\d+) reused from the cache\)", proc.stderr)
     assert len(turns) == 2, proc.stderr
     assert int(turns[0][1]) == 0 and int(turns[1][1]) > 0, turns  # turn 2 reuses turn 1
+
+
+def test_stop_string_ends_generation_before_it(run):
+    free = run("run", SHIPPED, "-p", "The kernel module", "-n", 40, "--ignore-eos")
+    assert free.rc == 0, free.all
+    words = free.out[len("The kernel module"):].split()
+    stop = words[len(words) // 2]  # a word the unconstrained run is known to produce
+    r = run("run", SHIPPED, "-p", "The kernel module", "-n", 40, "--ignore-eos", "--stop", stop)
+    assert r.rc == 0, r.all
+    assert stop not in r.out[len("The kernel module"):]
+    assert free.out.startswith(r.out.rstrip("\n"))
+    assert "finish: stop" in r.err
