@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"
+
 namespace dsi::tokenizer {
 
 inline constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
@@ -29,7 +31,7 @@ size_t IncompleteUtf8Suffix(std::string_view s);
 
 // Decodes one code point from valid UTF-8 at s[0]; sets *len to its byte length.
 char32_t DecodeUtf8(const char* s, size_t* len);
-void AppendUtf8(char32_t cp, std::string& out);
+using ::dsi::AppendUtf8;  // core/utf8.h
 
 // Byte length of the character whose lead byte is `lead` in valid UTF-8.
 inline size_t Utf8CharLength(unsigned char lead) {
