@@ -8,8 +8,6 @@
 
 #include "chat_template/chat_template.h"
 #include "commands.h"
-#include "kv_cache/kv_cache.h"
-#include "loader/weight_loader.h"
 #include "model_session.h"
 #include "runtime/generator.h"
 #include "tokenizer/stream_decoder.h"
@@ -27,22 +25,26 @@ struct ChatOptions {
   float top_p = 0.9f;
   uint64_t seed = 0;
   int64_t kv_tokens = 4096;
+  ParallelArgs parallel;
 };
 
 Status Chat(const ChatOptions& o) {
-  models::ModelOptions model_options;
-  DSI_ASSIGN_OR_RETURN(model_options.compute_dtype, ParseComputeDType(o.dtype));
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<models::CausalLM> model,
-                       loader::LoadModel(o.model_dir, model_options));
+  SessionOptions session_options;
+  session_options.model_dir = o.model_dir;
+  DSI_ASSIGN_OR_RETURN(session_options.model.compute_dtype, ParseComputeDType(o.dtype));
+  session_options.parallel = o.parallel;
+  session_options.kv_tokens = o.kv_tokens;
+  session_options.fingerprint = "chat";
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session,
+                       ModelSession::Open(session_options));
+  if (!session->runner().is_driver()) return session->runner().Follow();
   DSI_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::FromDirectory(o.model_dir));
   DSI_ASSIGN_OR_RETURN(chat_template::ChatTemplateConfig config,
                        chat_template::LoadChatTemplateConfig(o.model_dir));
   DSI_ASSIGN_OR_RETURN(std::string source, config.Select(""));
   DSI_ASSIGN_OR_RETURN(chat_template::ChatTemplate tmpl,
                        chat_template::ChatTemplate::Parse(std::move(source)));
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<kv_cache::KvCache> cache,
-                       CreateKvCache(*model, o.kv_tokens));
-  runtime::Generator generator(*model, *cache, o.seed);
+  runtime::Generator generator(session->runner(), o.seed);
   runtime::GenerateOptions gen;
   gen.max_new_tokens = o.max_new_tokens;
   gen.sampling.temperature = o.temperature;
@@ -111,6 +113,7 @@ void RegisterChat(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
   cmd->add_option("--kv-tokens", o->kv_tokens, "KV cache capacity in tokens")
       ->capture_default_str();
+  AddParallelOptions(cmd, o->parallel);
   SetStatusCallback(cmd, exit_code, [o] { return Chat(*o); });
 }
 

@@ -8,7 +8,6 @@
 #include <sstream>
 
 #include "commands.h"
-#include "loader/weight_loader.h"
 #include "model_session.h"
 #include "runtime/perplexity.h"
 #include "tokenizer/tokenizer.h"
@@ -23,6 +22,7 @@ struct PerplexityArgs {
   int64_t context = 512;
   int64_t stride = 256;
   int threads = 0;
+  ParallelArgs parallel;
 };
 
 Status RunPerplexity(const PerplexityArgs& a) {
@@ -31,12 +31,18 @@ Status RunPerplexity(const PerplexityArgs& a) {
   std::ostringstream text;
   text << in.rdbuf();
 
-  models::ModelOptions options;
-  DSI_ASSIGN_OR_RETURN(options.compute_dtype, ParseComputeDType(a.dtype));
-  options.max_tokens_per_step = a.context;
-  options.gemm_threads = a.threads;
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<models::CausalLM> model,
-                       loader::LoadModel(a.model_dir, options));
+  SessionOptions session_options;
+  session_options.model_dir = a.model_dir;
+  DSI_ASSIGN_OR_RETURN(session_options.model.compute_dtype, ParseComputeDType(a.dtype));
+  session_options.model.max_tokens_per_step = a.context;
+  session_options.model.gemm_threads = a.threads;
+  session_options.parallel = a.parallel;
+  session_options.kv_tokens = a.context;
+  session_options.fingerprint = "perplexity " + a.file + " " + std::to_string(a.context) + " " +
+                                std::to_string(a.stride);
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session,
+                       ModelSession::Open(session_options));
+  if (!session->runner().is_driver()) return session->runner().Follow();
   DSI_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::FromDirectory(a.model_dir));
   tokenizer::EncodeOptions encode;
   encode.add_special_tokens = false;
@@ -47,10 +53,9 @@ Status RunPerplexity(const PerplexityArgs& a) {
   p.stride = a.stride;
   if (!tok.bos_id()) return InvalidArgument("the tokenizer has no BOS token to start windows");
   p.bos_id = *tok.bos_id();
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<kv_cache::KvCache> cache, CreateKvCache(*model, a.context));
   const auto start = std::chrono::steady_clock::now();
   DSI_ASSIGN_OR_RETURN(runtime::PerplexityResult r,
-                       runtime::Perplexity(*model, *cache, ids, p, [](int64_t done, int64_t n) {
+                       runtime::Perplexity(session->runner(), ids, p, [](int64_t done, int64_t n) {
                          std::cerr << "\r" << done << " / " << n << " tokens" << std::flush;
                        }));
   const double seconds =
@@ -83,6 +88,7 @@ void RegisterPerplexity(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--stride", a->stride, "Tokens between window starts")->capture_default_str();
   cmd->add_option("--threads", a->threads, "GEMM threads (0 = all cores)");
+  AddParallelOptions(cmd, a->parallel);
   SetStatusCallback(cmd, exit_code, [a] { return RunPerplexity(*a); });
 }
 

@@ -9,8 +9,6 @@
 #include <vector>
 
 #include "commands.h"
-#include "kv_cache/kv_cache.h"
-#include "loader/weight_loader.h"
 #include "model_session.h"
 #include "models/config.h"
 #include "runtime/generator.h"
@@ -37,6 +35,7 @@ struct RunOptions {
   std::vector<std::string> stop;
   int threads = 0;
   int64_t kv_tokens = 4096;
+  ParallelArgs parallel;
 };
 
 Result<std::vector<int32_t>> ParseIds(const std::string& text) {
@@ -76,14 +75,17 @@ std::vector<int32_t> StopIds(const std::filesystem::path& dir, const models::Mod
 
 Status Run(const RunOptions& o) {
   const std::filesystem::path dir = o.model_dir;
-  models::ModelOptions model_options;
-  DSI_ASSIGN_OR_RETURN(model_options.compute_dtype, ParseComputeDType(o.dtype));
-  model_options.gemm_threads = o.threads;
-  const auto load_start = std::chrono::steady_clock::now();
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<models::CausalLM> model,
-                       loader::LoadModel(dir, model_options));
-  const double load_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+  SessionOptions session_options;
+  session_options.model_dir = o.model_dir;
+  DSI_ASSIGN_OR_RETURN(session_options.model.compute_dtype, ParseComputeDType(o.dtype));
+  session_options.model.gemm_threads = o.threads;
+  session_options.parallel = o.parallel;
+  session_options.kv_tokens = o.kv_tokens;
+  session_options.fingerprint = "run";
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session,
+                       ModelSession::Open(session_options));
+  if (!session->runner().is_driver()) return session->runner().Follow();
+  const double load_s = session->load_seconds();
 
   std::optional<tokenizer::Tokenizer> tok;
   std::vector<int32_t> prompt;
@@ -105,9 +107,7 @@ Status Run(const RunOptions& o) {
                       std::to_string(o.kv_tokens));
   }
 
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<kv_cache::KvCache> cache,
-                       CreateKvCache(*model, o.kv_tokens));
-  runtime::Generator generator(*model, *cache, o.seed);
+  runtime::Generator generator(session->runner(), o.seed);
   runtime::GenerateOptions gen;
   gen.max_new_tokens = o.max_new_tokens;
   gen.sampling.temperature = o.temperature;
@@ -115,7 +115,7 @@ Status Run(const RunOptions& o) {
   gen.sampling.top_p = o.top_p;
   gen.sampling.min_p = o.min_p;
   gen.sampling.repetition_penalty = o.repetition_penalty;
-  if (!o.ignore_eos) gen.stop_ids = StopIds(dir, model->config());
+  if (!o.ignore_eos) gen.stop_ids = StopIds(dir, session->config());
 
   std::optional<tokenizer::StreamDecoder> stream;
   if (tok) {
@@ -172,6 +172,7 @@ void RegisterRun(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", o->threads, "GEMM threads (0 = all cores)");
   cmd->add_option("--kv-tokens", o->kv_tokens, "KV cache capacity in tokens")
       ->capture_default_str();
+  AddParallelOptions(cmd, o->parallel);
   SetStatusCallback(cmd, exit_code, [o] { return Run(*o); });
 }
 

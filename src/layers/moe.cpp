@@ -1,7 +1,9 @@
-// MoE forward: route (fp32), run owned experts over their tokens, combine, one all-reduce.
+// MoE forward: route (fp32), run owned experts (or their etp shards) over their tokens, combine,
+// one all-reduce.
 #include "layers/moe.h"
 
 #include <cstring>
+#include <string>
 
 #include "core/logging.h"
 #include "layers/trace.h"
@@ -9,17 +11,49 @@
 
 namespace dsi::layers {
 
+Status Moe::Validate(const MoeSpec& spec, TpShard shard) {
+  const std::string where = spec.prefix.empty() ? std::string("moe") : spec.prefix;
+  if (spec.ep < 0 || (spec.ep > 0 && shard.size % spec.ep != 0)) {
+    return InvalidArgument(where + ": expert parallel size ep = " + std::to_string(spec.ep) +
+                           " does not divide the tensor parallel size " +
+                           std::to_string(shard.size) +
+                           " (ep must be a divisor of tp, or 0 for ep = tp)");
+  }
+  const int ep = spec.ep == 0 ? shard.size : spec.ep;
+  const int etp = shard.size / ep;
+  if (spec.moe_intermediate_size % etp != 0) {
+    return InvalidArgument(where + ": moe_intermediate_size " +
+                           std::to_string(spec.moe_intermediate_size) +
+                           " is not divisible by the expert tensor parallel size etp = tp / ep = " +
+                           std::to_string(shard.size) + " / " + std::to_string(ep) + " = " +
+                           std::to_string(etp));
+  }
+  return Status::Ok();
+}
+
+Result<Moe> Moe::Create(const MoeSpec& spec, TpShard shard, DType dtype) {
+  DSI_RETURN_IF_ERROR(Validate(spec, shard));
+  return Moe(spec, shard, dtype);
+}
+
 Moe::Moe(const MoeSpec& spec, TpShard shard, DType dtype)
-    : spec_(spec),
-      experts_range_(Partition(spec.routing.num_experts, shard.size, shard.rank)),
-      router_(DType::kF32, {spec.routing.num_experts, spec.hidden_size}) {
+    : spec_(spec), router_(DType::kF32, {spec.routing.num_experts, spec.hidden_size}) {
+  const Status valid = Validate(spec, shard);
+  DSI_CHECK(valid.ok()) << valid.ToString();
+  // [NOTE: MoE expert layout]: the tp group viewed as ep × etp, etp innermost.
+  const int ep = spec.ep == 0 ? shard.size : spec.ep;
+  const int etp = shard.size / ep;
+  expert_shard_ = {shard.rank / etp, ep};
+  expert_tensor_shard_ = {shard.rank % etp, etp};
+  experts_range_ = Partition(spec.routing.num_experts, ep, expert_shard_.rank);
   if (spec.routing.method == ops::MoeTopkMethod::kNoauxTc) {
     correction_bias_ = Param(DType::kF32, {spec.routing.num_experts});
   }
   experts_.reserve(experts_range_.size());
   for (int64_t e = experts_range_.begin; e < experts_range_.end; ++e) {
     experts_.emplace_back(spec.prefix + ".experts." + std::to_string(e), spec.hidden_size,
-                          spec.moe_intermediate_size, shard, dtype, /*tensor_parallel=*/false);
+                          spec.moe_intermediate_size, expert_tensor_shard_, dtype,
+                          /*tensor_parallel=*/etp > 1);
   }
   if (spec.n_shared_experts > 0) {
     shared_.emplace_back(spec.prefix + ".shared_experts", spec.hidden_size,
@@ -95,7 +129,8 @@ Status Moe::Forward(const ForwardContext& ctx, const Tensor& x, const Tensor& y,
                   static_cast<const char*>(x.data()) + tokens[i] * row_bytes, row_bytes);
     }
     Tensor ye = s.Alloc(dtype, {n, hidden});
-    DSI_RETURN_IF_ERROR(experts_[e].Forward(ctx, xe, ye, layer));
+    // etp > 1: ye is this rank's partial (its intermediate columns), reduced with the rest below.
+    DSI_RETURN_IF_ERROR(experts_[e].Forward(ctx, xe, ye, layer, /*reduce=*/false));
     const float* we = weight_of.data_as<float>() + begin;
     for (int64_t i = 0; i < n; ++i) {
       float* a = acc_data + tokens[i] * hidden;

@@ -173,13 +173,14 @@ Result<LoadStats> LoadWeights(const Checkpoint& checkpoint, models::CausalLM& mo
 }
 
 Result<std::unique_ptr<models::CausalLM>> LoadModel(const std::filesystem::path& dir,
-                                                    const models::ModelOptions& options) {
+                                                    const models::ModelOptions& options,
+                                                    LoadStats* stats_out) {
   DSI_ASSIGN_OR_RETURN(const models::ModelConfig config, models::LoadModelConfig(dir));
   DSI_ASSIGN_OR_RETURN(std::unique_ptr<models::CausalLM> model,
                        models::CreateModel(config, options));
   DSI_ASSIGN_OR_RETURN(const Checkpoint checkpoint, Checkpoint::Open(dir));
   DSI_ASSIGN_OR_RETURN(const LoadStats stats, LoadWeights(checkpoint, *model));
-  (void)stats;
+  if (stats_out != nullptr) *stats_out = stats;
   return model;
 }
 

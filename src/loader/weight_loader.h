@@ -28,6 +28,7 @@ Result<LoadStats> LoadWeights(const Checkpoint& checkpoint, models::CausalLM& mo
 
 // config.json → CreateModel → Checkpoint::Open → LoadWeights, for a model directory.
 Result<std::unique_ptr<models::CausalLM>> LoadModel(const std::filesystem::path& dir,
-                                                    const models::ModelOptions& options);
+                                                    const models::ModelOptions& options,
+                                                    LoadStats* stats = nullptr);
 
 }  // namespace dsi::loader

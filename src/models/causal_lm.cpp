@@ -1,5 +1,7 @@
 // CausalLM step plumbing shared by every family: batch validation, KV block reservation, the
-// attention batch and cache slots, rotary tables, and the commit of the new cache lengths.
+// attention batch and cache slots, rotary tables, the decoder skeleton of a pipeline stage
+// (embedding or stage input, blocks with fused residual norms, final norm and LM head) and the
+// commit of the new cache lengths.
 #include "models/causal_lm.h"
 
 #include <algorithm>
@@ -7,6 +9,8 @@
 #include <string>
 
 #include "layers/rotary.h"
+#include "layers/trace.h"
+#include "ops/elementwise.h"
 #include "ops/op_checks.h"
 
 namespace dsi::models {
@@ -39,9 +43,38 @@ CausalLM::CausalLM(const ModelConfig& config, const ModelOptions& options, size_
   ops::GemmOptions gemm_options;
   gemm_options.num_threads = options_.gemm_threads;
   gemm_ = std::make_unique<ops::Gemm>(gemm_options);
+  // CreateModel has validated the range.
+  layer_begin_ = options_.layer_begin;
+  layer_end_ = options_.layer_end < 0 ? config_.num_hidden_layers : options_.layer_end;
 }
 
 CausalLM::~CausalLM() = default;
+
+void CausalLM::BuildEnds() {
+  const ModelConfig& c = config_;
+  const layers::TpShard tp = shard();
+  if (first_stage()) {
+    embed_tokens_ =
+        layers::Embedding("model.embed_tokens", c.vocab_size, c.hidden_size, tp, dtype());
+  }
+  if (last_stage()) {
+    norm_ = layers::RmsNorm("model.norm", c.hidden_size, c.rms_norm_eps, dtype());
+    // Tied embeddings on a last stage without the embedding: the head loads the matrix itself.
+    const bool tied = c.tie_word_embeddings;
+    lm_head_ = layers::LmHead(tied && !first_stage() ? "model.embed_tokens" : "lm_head",
+                              c.vocab_size, c.hidden_size, tp, dtype(),
+                              tied && first_stage() ? &embed_tokens_ : nullptr);
+  }
+}
+
+void CausalLM::ForEachWeight(const layers::WeightVisitor& visit) {
+  if (first_stage()) embed_tokens_.ForEachWeight(visit);
+  ForEachBlockWeight(visit);
+  if (last_stage()) {
+    norm_.ForEachWeight(visit);
+    lm_head_.ForEachWeight(visit);
+  }
+}
 
 Status CausalLM::Prepare(const ForwardBatch& batch, kv_cache::KvCache& cache,
                          layers::StepBatch& step) {
@@ -132,21 +165,79 @@ Status CausalLM::Prepare(const ForwardBatch& batch, kv_cache::KvCache& cache,
 
 Status CausalLM::Forward(const ForwardBatch& batch, kv_cache::KvCache& cache,
                          const Tensor& logits) {
+  if (!first_stage() || !last_stage()) {
+    return InvalidArgument("forward: this model is the pipeline stage of layers [" +
+                              std::to_string(layer_begin_) + ", " + std::to_string(layer_end_) +
+                              "); use ForwardStage");
+  }
+  return ForwardStage(batch, cache, Tensor(), logits);
+}
+
+Status CausalLM::ForwardStage(const ForwardBatch& batch, kv_cache::KvCache& cache,
+                              const Tensor& input, const Tensor& output) {
   scratch_.Reset();
-  DSI_RETURN_IF_ERROR(ops::CheckRank("forward", "logits", logits, 2));
-  DSI_RETURN_IF_ERROR(ops::CheckDType("forward", "logits", logits, {DType::kF32}));
-  DSI_RETURN_IF_ERROR(ops::CheckShape(
-      "forward", "logits", logits,
-      {static_cast<int64_t>(batch.logit_rows.size()), config_.vocab_size}));
+  const int64_t num_tokens = static_cast<int64_t>(batch.token_ids.size());
+  if (last_stage()) {
+    DSI_RETURN_IF_ERROR(ops::CheckRank("forward", "logits", output, 2));
+    DSI_RETURN_IF_ERROR(ops::CheckDType("forward", "logits", output, {DType::kF32}));
+    DSI_RETURN_IF_ERROR(ops::CheckShape(
+        "forward", "logits", output,
+        {static_cast<int64_t>(batch.logit_rows.size()), config_.vocab_size}));
+  } else {
+    DSI_RETURN_IF_ERROR(ops::CheckDType("forward", "stage output", output, {dtype()}));
+    DSI_RETURN_IF_ERROR(
+        ops::CheckShape("forward", "stage output", output, {num_tokens, config_.hidden_size}));
+  }
+  if (!first_stage()) {
+    DSI_RETURN_IF_ERROR(ops::CheckDType("forward", "stage input", input, {dtype()}));
+    DSI_RETURN_IF_ERROR(
+        ops::CheckShape("forward", "stage input", input, {num_tokens, config_.hidden_size}));
+  }
   layers::StepBatch step;
   DSI_RETURN_IF_ERROR(Prepare(batch, cache, step));
   DSI_RETURN_IF_ERROR(layers::ComputeRotaryTables(rotary(), step));
   const layers::ForwardContext ctx{tp_, gemm_.get(), options_.pool, &scratch_};
-  DSI_RETURN_IF_ERROR(
-      ForwardStep(ctx, step, I32View(batch.token_ids), I32View(batch.logit_rows), logits));
+  DSI_RETURN_IF_ERROR(ForwardStep(ctx, step, I32View(batch.token_ids), input,
+                                  I32View(batch.logit_rows), output));
   for (size_t s = 0; s < batch.sequences.size(); ++s) {
     batch.sequences[s]->set_num_tokens(step_sequences_[s].kv_len);
   }
+  return Status::Ok();
+}
+
+Status CausalLM::ForwardStep(const layers::ForwardContext& ctx, const layers::StepBatch& step,
+                             const Tensor& token_ids, const Tensor& input,
+                             const Tensor& logit_rows, const Tensor& output) {
+  layers::Scratch& s = *ctx.scratch;
+  const int64_t num_tokens = step.num_tokens, hidden = config_.hidden_size;
+  Tensor h = s.Alloc(dtype(), {num_tokens, hidden});       // [T, hidden] residual stream
+  Tensor normed = s.Alloc(dtype(), {num_tokens, hidden});  // [T, hidden] block input
+  Tensor delta = s.Alloc(dtype(), {num_tokens, hidden});   // [T, hidden] block output
+  if (first_stage()) {
+    DSI_RETURN_IF_ERROR(embed_tokens_.Forward(ctx, token_ids, h));
+    layers::Trace(h, "embed");
+  } else {
+    std::memcpy(h.data(), input.data(), h.SizeBytes());
+  }
+  DSI_RETURN_IF_ERROR(InputNorm(0).Forward(ctx, h, normed));
+  for (int64_t b = 0; b < num_blocks(); ++b) {
+    DSI_RETURN_IF_ERROR(BlockForward(ctx, step, b, normed, h, delta));
+    if (b + 1 < num_blocks()) {
+      DSI_RETURN_IF_ERROR(InputNorm(b + 1).AddForward(ctx, delta, h, normed));
+    } else if (last_stage()) {
+      DSI_RETURN_IF_ERROR(norm_.AddForward(ctx, delta, h, normed));
+    } else {
+      // The next stage's first input norm applies to the rounded sum, as the fused form does.
+      DSI_RETURN_IF_ERROR(ops::Add(h, delta, output, ctx.pool));
+    }
+    layers::Trace(last_stage() || b + 1 < num_blocks() ? h : output, "h_out",
+                  static_cast<int>(layer_begin_ + b));
+  }
+  if (!last_stage()) return Status::Ok();
+  Tensor rows = s.Alloc(dtype(), {logit_rows.dim(0), hidden});  // [R, hidden] final-normed
+  GatherRows(normed, logit_rows, rows);
+  DSI_RETURN_IF_ERROR(lm_head_.Forward(ctx, rows, output));
+  layers::Trace(output, "logits");
   return Status::Ok();
 }
 

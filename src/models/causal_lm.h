@@ -1,7 +1,9 @@
 // CausalLM: the model interface the runtime drives. One Forward serves prefill, decode and
 // mixed steps: a ragged batch of new tokens of several sequences goes in, their keys go into
 // the paged cache, and the logits of the requested rows come out. Every model works with a
-// tensor-parallel communicator of any size (size 1 in a single process).
+// tensor-parallel communicator of any size (size 1 in a single process) and can be built as
+// one pipeline stage: a contiguous range of decoder layers whose input and output are the
+// residual stream (ForwardStage); passing it between stages is the caller's job.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +17,10 @@
 #include "dist/communicator.h"
 #include "kv_cache/kv_cache.h"
 #include "layers/context.h"
+#include "layers/embedding.h"
 #include "layers/mla_attention.h"
 #include "layers/moe.h"
+#include "layers/rms_norm.h"
 #include "layers/scratch.h"
 #include "layers/weights.h"
 #include "models/config.h"
@@ -49,6 +53,14 @@ struct ModelOptions {
   int64_t max_tokens_per_step = 256;  // initial scratch sizing (see layers::Scratch)
   int64_t max_seq_len = 4096;         // initial scratch sizing of the full MLA form
   int gemm_threads = 0;               // oneDNN threads; 0: OpenMP default
+  // Pipeline stage: this model holds decoder layers [layer_begin, layer_end) (layer_end -1:
+  // through the last layer). The first stage also holds the embedding, the last one the final
+  // norm and the LM head (with tied embeddings it loads the embedding matrix for it).
+  int64_t layer_begin = 0;
+  int64_t layer_end = -1;
+  // Expert-parallel size inside the tensor-parallel group (dist/world.h [NOTE: expert
+  // layout]); 0: the tp size (whole experts per rank).
+  int ep = 0;
 };
 
 class CausalLM {
@@ -66,10 +78,21 @@ class CausalLM {
   // Runs the batch; logits: [batch.logit_rows.size(), vocab_size] f32. Each sequence's cache
   // grows by its tokens (ResourceExhausted if blocks run out: nothing is computed then) and its
   // num_tokens() advances only when the whole step succeeded.
+  // Whole models only (one stage holding every layer).
   Status Forward(const ForwardBatch& batch, kv_cache::KvCache& cache, const Tensor& logits);
+  // One pipeline stage. input: [T, hidden] in the compute dtype, the previous stage's output
+  // (ignored on the first stage, which embeds batch.token_ids). output: the logits as in
+  // Forward on the last stage, else [T, hidden] in the compute dtype for the next stage.
+  Status ForwardStage(const ForwardBatch& batch, kv_cache::KvCache& cache, const Tensor& input,
+                      const Tensor& output);
+
+  bool first_stage() const { return layer_begin_ == 0; }
+  bool last_stage() const { return layer_end_ == config_.num_hidden_layers; }
+  int64_t layer_begin() const { return layer_begin_; }
+  int64_t layer_end() const { return layer_end_; }
 
   // Every parameter of this rank with its HF name and shard (used by the weight loader).
-  virtual void ForEachWeight(const layers::WeightVisitor& visit) = 0;
+  void ForEachWeight(const layers::WeightVisitor& visit);
   // Called once after every weight is loaded (derived weights, e.g. MLA's absorbed W_UK).
   virtual void FinishLoading() {}
 
@@ -78,16 +101,30 @@ class CausalLM {
  protected:
   CausalLM(const ModelConfig& config, const ModelOptions& options, size_t scratch_bytes);
 
-  // The family's decoder over a prepared step. token_ids: [T] i32; logit_rows: [R] i32.
-  virtual Status ForwardStep(const layers::ForwardContext& ctx, const layers::StepBatch& step,
-                             const Tensor& token_ids, const Tensor& logit_rows,
-                             const Tensor& logits) = 0;
+  // Builds the embedding (first stage), final norm and LM head (last stage); families call it
+  // from their Build.
+  void BuildEnds();
+  // The family's decoder blocks of this stage, by local index b in [0, num_blocks()) (global
+  // layer layer_begin() + b; the KV cache holds this stage's layers by local index).
+  int64_t num_blocks() const { return layer_end_ - layer_begin_; }
+  virtual const layers::RmsNorm& InputNorm(int64_t b) const = 0;
+  // Block b after its input norm: normed = InputNorm(b)(h) on entry; runs the attention, adds
+  // it to the residual h, and leaves the feed-forward output in `delta` (the caller adds it).
+  virtual Status BlockForward(const layers::ForwardContext& ctx, const layers::StepBatch& step,
+                              int64_t b, const Tensor& normed, const Tensor& h,
+                              const Tensor& delta) const = 0;
+  virtual void ForEachBlockWeight(const layers::WeightVisitor& visit) = 0;
   virtual const ops::RotaryEmbedding& rotary() const = 0;
 
   DType dtype() const { return options_.compute_dtype; }
 
  private:
   Status Prepare(const ForwardBatch& batch, kv_cache::KvCache& cache, layers::StepBatch& step);
+  // The stage's decoder over a prepared step (see ForwardStage). token_ids: [T] i32;
+  // logit_rows: [R] i32.
+  Status ForwardStep(const layers::ForwardContext& ctx, const layers::StepBatch& step,
+                     const Tensor& token_ids, const Tensor& input, const Tensor& logit_rows,
+                     const Tensor& output);
 
   ModelConfig config_;
   ModelOptions options_;
@@ -96,6 +133,11 @@ class CausalLM {
   std::unique_ptr<ops::Gemm> gemm_;
   layers::Scratch scratch_;
   std::vector<layers::StepSequence> step_sequences_;  // reused every step
+  int64_t layer_begin_ = 0;
+  int64_t layer_end_ = 0;
+  layers::Embedding embed_tokens_;  // first stage
+  layers::RmsNorm norm_;            // last stage
+  layers::LmHead lm_head_;          // last stage
 };
 
 // rope config of a model: rot_dim = head_dim (Llama/Qwen2) or qk_rope_head_dim (DeepSeek).

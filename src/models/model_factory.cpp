@@ -23,6 +23,12 @@ Result<std::unique_ptr<CausalLM>> CreateModel(const ModelConfig& config,
   if (options.max_tokens_per_step <= 0) {
     return InvalidArgument("max_tokens_per_step must be positive");
   }
+  const int64_t end = options.layer_end < 0 ? config.num_hidden_layers : options.layer_end;
+  if (options.layer_begin < 0 || options.layer_begin >= end || end > config.num_hidden_layers) {
+    return InvalidArgument("pipeline stage layers [" + std::to_string(options.layer_begin) +
+                           ", " + std::to_string(end) + ") are not a non-empty range of the " +
+                           std::to_string(config.num_hidden_layers) + " decoder layers");
+  }
   switch (config.architecture) {
     case Architecture::kLlama:
     case Architecture::kQwen2:

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <numeric>
 
 namespace dsi::runtime {
 namespace {
@@ -14,41 +13,30 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-Generator::Generator(models::CausalLM& model, kv_cache::KvCache& cache, uint64_t seed)
-    : model_(model),
-      cache_(cache),
-      sequence_(cache.NewSequence()),
-      sampler_(static_cast<int>(model.config().vocab_size)),
-      rng_(seed),
-      logits_(model.config().vocab_size) {}
+Generator::Generator(ModelRunner& runner, uint64_t seed)
+    : runner_(runner),
+      sequence_(runner.NewSequence()),
+      sampler_(static_cast<int>(runner.vocab_size())),
+      rng_(seed) {}
+
+Generator::~Generator() { runner_.Release(sequence_); }
 
 void Generator::Reset() {
-  sequence_.Clear();
+  runner_.Release(sequence_);
+  sequence_ = runner_.NewSequence();
   history_.clear();
 }
 
 void Generator::Truncate(int64_t num_tokens) {
   DSI_CHECK(num_tokens >= 0 && num_tokens <= this->num_tokens());
   history_.resize(num_tokens);
-  sequence_.set_num_tokens(num_tokens);
+  runner_.Truncate(sequence_, num_tokens);
 }
 
-Status Generator::Step(std::span<const int32_t> tokens) {
-  const int64_t start = static_cast<int64_t>(history_.size());
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  positions_.resize(n);
-  std::iota(positions_.begin(), positions_.end(), static_cast<int32_t>(start));
-  token_seq_.assign(n, 0);
-  kv_cache::SequenceKv* sequences[] = {&sequence_};
-  const int32_t logit_rows[] = {static_cast<int32_t>(n - 1)};
-  models::ForwardBatch batch;
-  batch.token_ids = tokens;
-  batch.positions = positions_;
-  batch.token_seq = token_seq_;
-  batch.sequences = sequences;
-  batch.logit_rows = logit_rows;
-  Tensor logits(logits_.data(), DType::kF32, {1, model_.config().vocab_size});
-  DSI_RETURN_IF_ERROR(model_.Forward(batch, cache_, logits));
+Status Generator::Step(std::span<const int32_t> tokens, ResultKind kind) {
+  const int32_t n = static_cast<int32_t>(tokens.size());
+  const RunnerChunk chunk{sequence_, tokens, n - 1, n};
+  DSI_RETURN_IF_ERROR(runner_.Step({&chunk, 1}, kind, results_));
   history_.insert(history_.end(), tokens.begin(), tokens.end());
   return Status::Ok();
 }
@@ -58,19 +46,17 @@ Result<GenerateStats> Generator::Generate(std::span<const int32_t> new_tokens,
                                           const std::function<bool(int32_t)>& on_token) {
   DSI_RETURN_IF_ERROR(options.sampling.Validate());
   if (new_tokens.empty()) return InvalidArgument("generation needs at least one prompt token");
-  const int64_t vocab = model_.config().vocab_size;
-  for (int32_t t : new_tokens) {
-    if (t < 0 || t >= vocab) {
-      return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary [0, " +
-                             std::to_string(vocab) + ")");
-    }
-  }
+  const SamplingParams& p = options.sampling;
+  const ResultKind kind = p.IsGreedy() && p.repetition_penalty == 1.0f &&
+                                  p.presence_penalty == 0.0f && p.frequency_penalty == 0.0f
+                              ? ResultKind::kArgMax
+                              : ResultKind::kLogits;
   GenerateStats stats;
   stats.prompt_tokens = static_cast<int64_t>(new_tokens.size());
   const size_t prompt_end = history_.size() + new_tokens.size();
 
   auto start = std::chrono::steady_clock::now();
-  DSI_RETURN_IF_ERROR(Step(new_tokens));
+  DSI_RETURN_IF_ERROR(Step(new_tokens, kind));
   stats.prefill_seconds = SecondsSince(start);
   stats.finish_reason = "length";
 
@@ -79,19 +65,22 @@ Result<GenerateStats> Generator::Generate(std::span<const int32_t> new_tokens,
     const std::span<const int32_t> prompt(history_.data(), prompt_end);
     const std::span<const int32_t> generated(history_.data() + prompt_end,
                                              history_.size() - prompt_end);
-    const int32_t token = sampler_.Sample(logits_, options.sampling, prompt, generated, rng_);
+    const int32_t token =
+        kind == ResultKind::kArgMax
+            ? results_.tokens[0]
+            : sampler_.Sample(results_.logits, options.sampling, prompt, generated, rng_);
     const bool is_stop = std::find(options.stop_ids.begin(), options.stop_ids.end(), token) !=
                          options.stop_ids.end();
     if (is_stop || !on_token(token)) {
       stats.finish_reason = "stop";
       // Keep the stop token in the cache so a chat's next turn follows it.
       const int32_t one[] = {token};
-      if (is_stop) DSI_RETURN_IF_ERROR(Step(one));
+      if (is_stop) DSI_RETURN_IF_ERROR(Step(one, kind));
       break;
     }
     ++stats.generated_tokens;
     const int32_t one[] = {token};
-    DSI_RETURN_IF_ERROR(Step(one));
+    DSI_RETURN_IF_ERROR(Step(one, kind));
   }
   stats.decode_seconds = SecondsSince(start);
   return stats;

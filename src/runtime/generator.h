@@ -1,6 +1,7 @@
-// Generator: drives one sequence through a CausalLM — prefill of the prompt, then one
+// Generator: drives one sequence through a ModelRunner — prefill of the prompt, then one
 // decode step per token with the sampler — keeping the sequence's KV cache between calls
-// so a chat can append turns without recomputing earlier ones.
+// so a chat can append turns without recomputing earlier ones. Greedy decoding without
+// penalties asks the last pipeline stage for the token itself (no logits travel back).
 #pragma once
 
 #include <cstdint>
@@ -9,8 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kv_cache/kv_cache.h"
-#include "models/causal_lm.h"
+#include "runtime/model_runner.h"
 #include "runtime/sampler.h"
 
 namespace dsi::runtime {
@@ -31,8 +31,11 @@ struct GenerateStats {
 
 class Generator {
  public:
-  // `model` and `cache` must outlive the generator.
-  Generator(models::CausalLM& model, kv_cache::KvCache& cache, uint64_t seed);
+  // `runner` (its driver side) must outlive the generator.
+  Generator(ModelRunner& runner, uint64_t seed);
+  ~Generator();
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
 
   // Appends `new_tokens` to the sequence (after whatever earlier calls left in the cache) and
   // generates. `on_token` sees each sampled token (stop ids excluded) and returns false to
@@ -51,17 +54,16 @@ class Generator {
   std::span<const int32_t> history() const { return history_; }
 
  private:
-  // One forward over `tokens` at the end of the sequence; the last row's logits in logits_.
-  Status Step(std::span<const int32_t> tokens);
+  // One forward over `tokens` at the end of the sequence; the last row's logits (or, for
+  // kArgMax, its greedy token) in results_.
+  Status Step(std::span<const int32_t> tokens, ResultKind kind);
 
-  models::CausalLM& model_;
-  kv_cache::KvCache& cache_;
-  kv_cache::SequenceKv sequence_;
+  ModelRunner& runner_;
+  int32_t sequence_;
   Sampler sampler_;
   Rng rng_;
   std::vector<int32_t> history_;  // every token in the cache, in order
-  std::vector<float> logits_;     // [vocab_size]
-  std::vector<int32_t> positions_, token_seq_;
+  StepResults results_;
 };
 
 }  // namespace dsi::runtime

@@ -6,8 +6,7 @@
 #include <functional>
 #include <span>
 
-#include "kv_cache/kv_cache.h"
-#include "models/causal_lm.h"
+#include "runtime/model_runner.h"
 
 namespace dsi::runtime {
 
@@ -28,9 +27,11 @@ struct PerplexityResult {
 // Window k feeds [BOS] + ids[b, e) with b = k * stride, e = min(b + context - 1, N) as a fresh
 // sequence; the text tokens not scored by an earlier window are scored from the logits one
 // position before them (ids[b] from BOS). Every text token is scored exactly once.
-// `progress(done, total)` is called after each window when given.
-Result<PerplexityResult> Perplexity(models::CausalLM& model, kv_cache::KvCache& cache,
-                                    std::span<const int32_t> ids, const PerplexityOptions& options,
+// One step computes one window per data-parallel replica; the sum runs in window order, so
+// the result does not depend on the layout. `progress(done, total)` is called after each
+// step when given.
+Result<PerplexityResult> Perplexity(ModelRunner& runner, std::span<const int32_t> ids,
+                                    const PerplexityOptions& options,
                                     const std::function<void(int64_t, int64_t)>& progress = {});
 
 }  // namespace dsi::runtime

@@ -1,0 +1,407 @@
+// ModelRunner: plan broadcast, the micro-batched pipeline of one replica, and the return of
+// the last stage's results to rank 0.
+#include "runtime/model_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+
+#include "core/logging.h"
+#include "runtime/sampler.h"
+
+namespace dsi::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+constexpr int kResultTag = 1;
+
+size_t RowBytes(ResultKind kind, int64_t vocab) {
+  switch (kind) {
+    case ResultKind::kLogits:
+      return static_cast<size_t>(vocab) * sizeof(float);
+    case ResultKind::kArgMax:
+      return sizeof(int32_t);
+    case ResultKind::kNextLogProb:
+      return sizeof(double);
+  }
+  return 0;
+}
+
+// log softmax(row)[target], in double.
+double LogProb(const float* row, int64_t vocab, int32_t target) {
+  const float max_logit = *std::max_element(row, row + vocab);
+  double sum = 0.0;
+  for (int64_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v]) - max_logit);
+  return static_cast<double>(row[target]) - max_logit - std::log(sum);
+}
+
+template <typename T>
+void Append(std::vector<uint8_t>& out, const T& value) {
+  const size_t at = out.size();
+  out.resize(at + sizeof(T));
+  std::memcpy(out.data() + at, &value, sizeof(T));
+}
+
+template <typename T>
+void CopyRows(const std::vector<uint8_t>& bytes, std::vector<T>& out) {
+  out.resize(bytes.size() / sizeof(T));
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+}
+
+}  // namespace
+
+ModelRunner::ModelRunner(const dist::World& world, const dist::GroupCommunicators* groups,
+                         models::CausalLM& model, kv_cache::KvCache& cache,
+                         const RunnerOptions& options)
+    : world_(world), groups_(groups), model_(model), cache_(cache), options_(options) {
+  DSI_CHECK(groups_ != nullptr || world_.size() == 1) << "a parallel runner needs communicators";
+  replica_load_.assign(world_.dp(), 0);
+  received_.resize(world_.dp());
+}
+
+ModelRunner::~ModelRunner() {
+  if (is_driver()) Shutdown();
+}
+
+int32_t ModelRunner::NewSequence() {
+  DSI_CHECK(is_driver());
+  const int32_t id = next_seq_++;
+  seqs_.emplace(id, SeqInfo{});
+  return id;
+}
+
+int64_t ModelRunner::NumTokens(int32_t seq) const {
+  const auto it = seqs_.find(seq);
+  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
+  return it->second.num_tokens;
+}
+
+void ModelRunner::Release(int32_t seq) {
+  const auto it = seqs_.find(seq);
+  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
+  if (it->second.replica >= 0) {
+    replica_load_[it->second.replica] -= it->second.num_tokens;
+    pending_edits_.push_back({seq, -1});
+  }
+  seqs_.erase(it);
+}
+
+void ModelRunner::Truncate(int32_t seq, int64_t num_tokens) {
+  const auto it = seqs_.find(seq);
+  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
+  SeqInfo& info = it->second;
+  DSI_CHECK(num_tokens >= 0 && num_tokens <= info.num_tokens);
+  if (info.replica < 0) return;
+  replica_load_[info.replica] -= info.num_tokens - num_tokens;
+  info.num_tokens = num_tokens;
+  pending_edits_.push_back({seq, static_cast<int32_t>(num_tokens)});
+}
+
+Status ModelRunner::Step(std::span<const RunnerChunk> chunks, ResultKind kind,
+                         StepResults& results) {
+  DSI_CHECK(is_driver() && !shut_down_);
+  const int64_t vocab = vocab_size();
+  std::unordered_set<int32_t> seen;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const RunnerChunk& c = chunks[i];
+    const std::string where = "step chunk " + std::to_string(i) + ": ";
+    if (!seqs_.contains(c.seq) || !seen.insert(c.seq).second) {
+      return InvalidArgument(where + "sequence " + std::to_string(c.seq) +
+                             " is unknown or appears twice");
+    }
+    const int32_t n = static_cast<int32_t>(c.tokens.size());
+    const int32_t last_row = kind == ResultKind::kNextLogProb ? n - 1 : n;
+    if (n == 0 || c.row_begin < 0 || c.row_begin > c.row_end || c.row_end > last_row) {
+      return InvalidArgument(where + "rows [" + std::to_string(c.row_begin) + ", " +
+                             std::to_string(c.row_end) + ") do not fit " + std::to_string(n) +
+                             " tokens");
+    }
+    for (int32_t t : c.tokens) {
+      if (t < 0 || t >= vocab) {
+        return InvalidArgument(where + "token id " + std::to_string(t) +
+                               " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+      }
+    }
+  }
+  if (chunks.empty()) return InvalidArgument("step: no chunks");
+
+  plan_.Clear();
+  plan_.kind = kind;
+  plan_.edits.swap(pending_edits_);
+  pending_edits_.clear();
+  std::vector<int64_t> step_load = replica_load_;
+  for (const RunnerChunk& c : chunks) {
+    SeqInfo& info = seqs_.at(c.seq);
+    if (info.replica < 0) {
+      info.replica = static_cast<int>(std::min_element(step_load.begin(), step_load.end()) -
+                                      step_load.begin());
+    }
+    step_load[info.replica] += static_cast<int64_t>(c.tokens.size());
+    plan_.chunks.push_back({c.seq, info.replica, static_cast<int32_t>(c.tokens.size()),
+                            c.row_begin, c.row_end});
+    plan_.tokens.insert(plan_.tokens.end(), c.tokens.begin(), c.tokens.end());
+  }
+  if (parallel()) {
+    words_ = plan_.Encode();
+    Broadcast(words_);
+  }
+  const Status status = Execute(plan_, &results);
+  for (const PlanChunk& c : plan_.chunks) {
+    if (std::find(failed_replicas_.begin(), failed_replicas_.end(), c.replica) !=
+        failed_replicas_.end()) {
+      continue;
+    }
+    seqs_.at(c.seq).num_tokens += c.num_tokens;
+    replica_load_[c.replica] += c.num_tokens;
+  }
+  return status;
+}
+
+void ModelRunner::Shutdown() {
+  if (!is_driver() || shut_down_) return;
+  shut_down_ = true;
+  if (!parallel()) return;
+  plan_.Clear();
+  plan_.op = PlanOp::kShutdown;
+  words_ = plan_.Encode();
+  Broadcast(words_);
+}
+
+Status ModelRunner::Follow() {
+  DSI_CHECK(!is_driver()) << "rank 0 drives the runner";
+  for (;;) {
+    Broadcast(words_);
+    Result<StepPlan> plan = StepPlan::Decode(words_);
+    DSI_CHECK(plan.ok()) << plan.status().ToString();
+    if (plan->op == PlanOp::kShutdown) return Status::Ok();
+    DSI_RETURN_IF_ERROR(Execute(*plan, nullptr));
+  }
+}
+
+void ModelRunner::Broadcast(std::vector<int32_t>& words) {
+  dist::Communicator& comm = groups_->world();
+  int64_t size = static_cast<int64_t>(words.size());
+  comm.Broadcast(&size, sizeof(size), 0);
+  words.resize(size);
+  comm.Broadcast(words.data(), words.size() * sizeof(int32_t), 0);
+}
+
+Status ModelRunner::Execute(const StepPlan& plan, StepResults* results) {
+  const Clock::time_point start = Clock::now();
+  for (const PlanEdit& e : plan.edits) {
+    const auto it = local_.find(e.seq);
+    if (it == local_.end()) continue;  // held by another replica
+    if (e.num_tokens < 0) {
+      local_.erase(it);
+    } else {
+      it->second.set_num_tokens(e.num_tokens);
+    }
+  }
+  replica_status_ = RunReplica(plan);
+  ++stats_.steps;
+  stats_.step_seconds += SecondsSince(start);
+  // A replica whose cache is full fails alike on all its ranks before any message; anything
+  // else on a rank of a parallel job leaves its peers waiting, so it ends the job.
+  if (parallel()) {
+    DSI_CHECK(replica_status_.ok() || replica_status_.code() == ErrorCode::kResourceExhausted)
+        << "step failed on " << world_.ToString() << ": " << replica_status_.ToString();
+  }
+
+  const int result_rank = world_.RankAt(world_.dp_rank(), world_.pp() - 1, 0);
+  const bool has_chunks = !mine_.empty();
+  if (world_.rank() == result_rank && !is_driver() && has_chunks) {
+    int32_t code = replica_status_.ok() ? 0 : 1;
+    groups_->world().Send(&code, sizeof(code), 0, kResultTag);
+    if (code == 0) {
+      groups_->world().Send(replica_rows_.data(), replica_rows_.size(), 0, kResultTag);
+    }
+  }
+  if (!is_driver()) return Status::Ok();
+  return CollectResults(plan, *results);
+}
+
+Status ModelRunner::CollectResults(const StepPlan& plan, StepResults& results) {
+  const size_t row_bytes = RowBytes(plan.kind, vocab_size());
+  std::vector<int64_t> rows(world_.dp(), 0);
+  std::vector<bool> active(world_.dp(), false);
+  for (const PlanChunk& c : plan.chunks) {
+    rows[c.replica] += c.row_end - c.row_begin;
+    active[c.replica] = true;
+  }
+  failed_replicas_.clear();
+  for (int r = 0; r < world_.dp(); ++r) {
+    if (!active[r]) continue;
+    const int source = world_.RankAt(r, world_.pp() - 1, 0);
+    if (source == 0) {
+      if (!replica_status_.ok()) {
+        if (replica_status_.code() != ErrorCode::kResourceExhausted) return replica_status_;
+        failed_replicas_.push_back(r);
+      }
+      received_[r].swap(replica_rows_);
+      continue;
+    }
+    int32_t code = 0;
+    groups_->world().Recv(&code, sizeof(code), source, kResultTag);
+    if (code != 0) {
+      failed_replicas_.push_back(r);
+      continue;
+    }
+    received_[r].resize(rows[r] * row_bytes);
+    groups_->world().Recv(received_[r].data(), received_[r].size(), source, kResultTag);
+  }
+  if (!failed_replicas_.empty()) {
+    return ResourceExhausted("the KV cache of data-parallel replica " +
+                             std::to_string(failed_replicas_[0]) +
+                             " has no room for this step's tokens (raise --kv-tokens)");
+  }
+  // Replica rows are in the order of that replica's chunks; interleave them in plan order.
+  std::vector<uint8_t> ordered;
+  ordered.reserve(plan.NumResultRows() * row_bytes);
+  std::vector<size_t> cursor(world_.dp(), 0);
+  for (const PlanChunk& c : plan.chunks) {
+    const size_t bytes = (c.row_end - c.row_begin) * row_bytes;
+    const uint8_t* from = received_[c.replica].data() + cursor[c.replica];
+    ordered.insert(ordered.end(), from, from + bytes);
+    cursor[c.replica] += bytes;
+  }
+  switch (plan.kind) {
+    case ResultKind::kLogits:
+      CopyRows(ordered, results.logits);
+      break;
+    case ResultKind::kArgMax:
+      CopyRows(ordered, results.tokens);
+      break;
+    case ResultKind::kNextLogProb:
+      CopyRows(ordered, results.logprobs);
+      break;
+  }
+  return Status::Ok();
+}
+
+Status ModelRunner::RunReplica(const StepPlan& plan) {
+  mine_.clear();
+  mine_start_.clear();
+  replica_rows_.clear();
+  int64_t offset = 0, total = 0;
+  for (size_t i = 0; i < plan.chunks.size(); ++i) {
+    const PlanChunk& c = plan.chunks[i];
+    if (c.replica == world_.dp_rank()) {
+      mine_.push_back(static_cast<int32_t>(i));
+      mine_start_.push_back(offset);
+      total += c.num_tokens;
+    }
+    offset += c.num_tokens;
+  }
+  if (mine_.empty()) return Status::Ok();
+  // Room for every chunk first, so that a full cache fails on every rank of the replica
+  // before any of them sends a message.
+  for (int32_t i : mine_) {
+    const PlanChunk& c = plan.chunks[i];
+    auto it = local_.find(c.seq);
+    if (it == local_.end()) it = local_.emplace(c.seq, cache_.NewSequence()).first;
+    DSI_RETURN_IF_ERROR(it->second.Reserve(it->second.num_tokens() + c.num_tokens));
+  }
+  const int64_t pieces = std::clamp<int64_t>(options_.micro_batches, 1, total);
+  for (int64_t m = 0; m < pieces; ++m) {
+    DSI_RETURN_IF_ERROR(RunMicroBatch(plan, total * m / pieces, total * (m + 1) / pieces,
+                                      static_cast<int>(m % dist::kMaxTag)));
+  }
+  stats_.tokens += total;
+  return Status::Ok();
+}
+
+// Tokens [begin, end) of this replica's token stream (its chunks, concatenated in order).
+Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t end, int tag) {
+  ids_.clear();
+  positions_.clear();
+  token_seq_.clear();
+  rows_.clear();
+  next_tokens_.clear();
+  batch_seqs_.clear();
+  int64_t stream = 0;  // where the current chunk starts in the replica's stream
+  for (size_t k = 0; k < mine_.size(); ++k) {
+    const PlanChunk& c = plan.chunks[mine_[k]];
+    const int64_t lo = std::max(begin, stream), hi = std::min(end, stream + c.num_tokens);
+    if (lo < hi) {
+      kv_cache::SequenceKv* seq = &local_.at(c.seq);
+      const int32_t s = static_cast<int32_t>(batch_seqs_.size());
+      batch_seqs_.push_back(seq);
+      const int32_t* tokens = plan.tokens.data() + mine_start_[k];
+      for (int64_t t = lo; t < hi; ++t) {
+        const int64_t row = t - stream;  // row inside the chunk
+        ids_.push_back(tokens[row]);
+        positions_.push_back(static_cast<int32_t>(seq->num_tokens() + (t - lo)));
+        token_seq_.push_back(s);
+        if (row >= c.row_begin && row < c.row_end) {
+          rows_.push_back(static_cast<int32_t>(ids_.size() - 1));
+          next_tokens_.push_back(row + 1 < c.num_tokens ? tokens[row + 1] : -1);
+        }
+      }
+    }
+    stream += c.num_tokens;
+  }
+  const models::ModelConfig& config = model_.config();
+  const int64_t n = static_cast<int64_t>(ids_.size());
+  const size_t stage_bytes = n * config.hidden_size * DTypeSize(model_.options().compute_dtype);
+  dist::Communicator* pipe = world_.pp() > 1 ? &groups_->pipeline() : nullptr;
+  Tensor input;
+  if (!model_.first_stage()) {
+    stage_in_.resize(stage_bytes);
+    const Clock::time_point wait = Clock::now();
+    pipe->Recv(stage_in_.data(), stage_bytes, world_.pp_rank() - 1, tag);
+    stats_.pipeline_wait_seconds += SecondsSince(wait);
+    input = Tensor(stage_in_.data(), model_.options().compute_dtype, {n, config.hidden_size});
+  }
+  Tensor output;
+  if (model_.last_stage()) {
+    logits_.resize(rows_.size() * config.vocab_size);
+    output = Tensor(logits_.data(), DType::kF32,
+                    {static_cast<int64_t>(rows_.size()), config.vocab_size});
+  } else {
+    stage_out_.resize(stage_bytes);
+    output = Tensor(stage_out_.data(), model_.options().compute_dtype, {n, config.hidden_size});
+  }
+  models::ForwardBatch batch;
+  batch.token_ids = ids_;
+  batch.positions = positions_;
+  batch.token_seq = token_seq_;
+  batch.sequences = batch_seqs_;
+  batch.logit_rows = rows_;
+  const Clock::time_point forward = Clock::now();
+  DSI_RETURN_IF_ERROR(model_.ForwardStage(batch, cache_, input, output));
+  stats_.forward_seconds += SecondsSince(forward);
+  if (!model_.last_stage()) {
+    const Clock::time_point wait = Clock::now();
+    pipe->Send(stage_out_.data(), stage_bytes, world_.pp_rank() + 1, tag);
+    stats_.pipeline_wait_seconds += SecondsSince(wait);
+    return Status::Ok();
+  }
+  const int64_t vocab = config.vocab_size;
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    const float* row = logits_.data() + r * vocab;
+    switch (plan.kind) {
+      case ResultKind::kLogits: {
+        const uint8_t* bytes = reinterpret_cast<const uint8_t*>(row);
+        replica_rows_.insert(replica_rows_.end(), bytes, bytes + vocab * sizeof(float));
+        break;
+      }
+      case ResultKind::kArgMax:
+        Append(replica_rows_, ArgMax(std::span<const float>(row, vocab)));
+        break;
+      case ResultKind::kNextLogProb:
+        Append(replica_rows_, LogProb(row, vocab, next_tokens_[r]));
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace dsi::runtime

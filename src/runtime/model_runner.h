@@ -1,0 +1,138 @@
+// ModelRunner: the model as rank 0 drives it, whatever the parallel layout (design.md §3-§4).
+// Rank 0 (the driver) names sequences by id and asks for steps: new tokens of several
+// sequences and the results of some of their rows. Every rank holds one runner around its
+// pipeline stage of the model and its KV cache: rank 0 broadcasts each step's StepPlan, every
+// rank of the replica that holds a sequence runs its stage over the plan's tokens cut into
+// micro-batches, passing hidden states to the next stage, and the last stage sends the
+// results back to rank 0. On a single process the same code runs with no messages.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "dist/group_communicators.h"
+#include "dist/world.h"
+#include "kv_cache/kv_cache.h"
+#include "models/causal_lm.h"
+#include "runtime/step_plan.h"
+
+namespace dsi::runtime {
+
+struct RunnerOptions {
+  // A replica's tokens of one step are cut into this many micro-batches (at most one per
+  // token) so that pipeline stages overlap; 1 without pipeline parallelism.
+  int micro_batches = 1;
+};
+
+// New tokens of one sequence (they continue its cache) and the rows whose results are wanted.
+struct RunnerChunk {
+  int32_t seq = 0;
+  std::span<const int32_t> tokens;
+  int32_t row_begin = 0;
+  int32_t row_end = 0;
+};
+
+// Results of the requested rows, in chunk order then row order.
+struct StepResults {
+  std::vector<float> logits;     // kLogits: [rows, vocab]
+  std::vector<int32_t> tokens;   // kArgMax: [rows]
+  std::vector<double> logprobs;  // kNextLogProb: [rows] natural log
+};
+
+// What this rank's steps cost (bench, bubble): wall time of its steps, of its stage's forward
+// passes, and blocked in pipeline transfers (a stage waiting for its neighbours is idle).
+struct RunnerStats {
+  int64_t steps = 0;
+  int64_t tokens = 0;  // tokens this rank's replica computed
+  double step_seconds = 0;
+  double forward_seconds = 0;
+  double pipeline_wait_seconds = 0;
+};
+
+class ModelRunner {
+ public:
+  // groups: the job's communicators, or null for a single process (world must then be
+  // World::Single()). model/cache: this rank's stage; all must outlive the runner.
+  ModelRunner(const dist::World& world, const dist::GroupCommunicators* groups,
+              models::CausalLM& model, kv_cache::KvCache& cache, const RunnerOptions& options);
+  // The driver sends the followers home (Shutdown) if it has not yet.
+  ~ModelRunner();
+  ModelRunner(const ModelRunner&) = delete;
+  ModelRunner& operator=(const ModelRunner&) = delete;
+
+  const dist::World& world() const { return world_; }
+  bool is_driver() const { return world_.rank() == 0; }
+  int num_replicas() const { return world_.dp(); }
+  int64_t vocab_size() const { return model_.config().vocab_size; }
+
+  // ---- Driver only (world rank 0).
+  // A new, empty sequence; its replica is chosen at its first step (the least loaded in
+  // cached tokens).
+  int32_t NewSequence();
+  int64_t NumTokens(int32_t seq) const;
+  // Applied at the start of the next step: forget the sequence (its KV blocks go back), or
+  // keep only its first num_tokens tokens.
+  void Release(int32_t seq);
+  void Truncate(int32_t seq, int64_t num_tokens);
+  // One step over `chunks` (distinct sequences). ResourceExhausted when a replica's KV cache
+  // is full: nothing is computed for that replica and its sequences keep their tokens.
+  Status Step(std::span<const RunnerChunk> chunks, ResultKind kind, StepResults& results);
+  // Ends every follower's Follow loop; the runner cannot step afterwards.
+  void Shutdown();
+
+  // ---- Every other rank: executes the driver's plans until it shuts down.
+  Status Follow();
+
+  const RunnerStats& stats() const { return stats_; }
+  void ResetStats() { stats_ = {}; }
+
+ private:
+  struct SeqInfo {
+    int replica = -1;  // -1 until its first step
+    int64_t num_tokens = 0;
+  };
+  // Runs this rank's part of a plan. Driver: fills `results`.
+  Status Execute(const StepPlan& plan, StepResults* results);
+  // This rank's replica: reserve cache, run the micro-batches through the stage; on the last
+  // stage, fill result_ with the requested rows' results.
+  Status RunReplica(const StepPlan& plan);
+  Status RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t end, int tag);
+  // Rank 0: receives each replica's results and puts the rows in chunk order.
+  Status CollectResults(const StepPlan& plan, StepResults& results);
+  void Broadcast(std::vector<int32_t>& words);
+  bool parallel() const { return groups_ != nullptr && world_.size() > 1; }
+
+  dist::World world_;
+  const dist::GroupCommunicators* groups_;
+  models::CausalLM& model_;
+  kv_cache::KvCache& cache_;
+  RunnerOptions options_;
+  RunnerStats stats_;
+  std::unordered_map<int32_t, kv_cache::SequenceKv> local_;  // this replica's sequences
+
+  // Driver bookkeeping.
+  std::unordered_map<int32_t, SeqInfo> seqs_;
+  std::vector<int64_t> replica_load_;  // cached tokens per replica
+  std::vector<PlanEdit> pending_edits_;
+  int32_t next_seq_ = 0;
+  bool shut_down_ = false;
+
+  // Per-step buffers, reused (no allocation once they have grown).
+  StepPlan plan_;
+  std::vector<int32_t> words_;
+  std::vector<int32_t> mine_;       // indices of this replica's chunks in the plan
+  std::vector<int64_t> mine_start_;  // offset of each of those chunks in plan.tokens
+  std::vector<int32_t> ids_, positions_, token_seq_, rows_, next_tokens_;
+  std::vector<kv_cache::SequenceKv*> batch_seqs_;
+  std::vector<uint8_t> stage_in_, stage_out_;
+  std::vector<float> logits_;
+  std::vector<uint8_t> replica_rows_;  // the last stage's result rows for its replica
+  Status replica_status_;              // how this rank's replica fared in the step
+  std::vector<std::vector<uint8_t>> received_;  // rank 0: result rows per replica
+  std::vector<int32_t> failed_replicas_;         // rank 0: replicas whose cache was full
+};
+
+}  // namespace dsi::runtime
