@@ -25,18 +25,17 @@ struct ChatOptions {
   float top_p = 0.9f;
   uint64_t seed = 0;
   int64_t kv_tokens = 4096;
-  ParallelArgs parallel;
+  runtime::ParallelArgs parallel;
 };
 
 Status Chat(const ChatOptions& o) {
-  SessionOptions session_options;
+  runtime::SessionOptions session_options;
   session_options.model_dir = o.model_dir;
   DSI_ASSIGN_OR_RETURN(session_options.model.compute_dtype, ParseComputeDType(o.dtype));
   session_options.parallel = o.parallel;
   session_options.kv_tokens = o.kv_tokens;
   session_options.fingerprint = "chat";
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session,
-                       ModelSession::Open(session_options));
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<RankSession> session, RankSession::Open(session_options));
   if (!session->runner().is_driver()) return session->runner().Follow();
   DSI_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::FromDirectory(o.model_dir));
   DSI_ASSIGN_OR_RETURN(chat_template::ChatTemplateConfig config,

@@ -22,7 +22,7 @@ struct PerplexityArgs {
   int64_t context = 512;
   int64_t stride = 256;
   int threads = 0;
-  ParallelArgs parallel;
+  runtime::ParallelArgs parallel;
 };
 
 Status RunPerplexity(const PerplexityArgs& a) {
@@ -31,7 +31,7 @@ Status RunPerplexity(const PerplexityArgs& a) {
   std::ostringstream text;
   text << in.rdbuf();
 
-  SessionOptions session_options;
+  runtime::SessionOptions session_options;
   session_options.model_dir = a.model_dir;
   DSI_ASSIGN_OR_RETURN(session_options.model.compute_dtype, ParseComputeDType(a.dtype));
   session_options.model.max_tokens_per_step = a.context;
@@ -40,8 +40,7 @@ Status RunPerplexity(const PerplexityArgs& a) {
   session_options.kv_tokens = a.context;
   session_options.fingerprint = "perplexity " + a.file + " " + std::to_string(a.context) + " " +
                                 std::to_string(a.stride);
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session,
-                       ModelSession::Open(session_options));
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<RankSession> session, RankSession::Open(session_options));
   if (!session->runner().is_driver()) return session->runner().Follow();
   DSI_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::FromDirectory(a.model_dir));
   tokenizer::EncodeOptions encode;

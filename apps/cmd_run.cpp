@@ -35,7 +35,7 @@ struct RunOptions {
   std::vector<std::string> stop;
   int threads = 0;
   int64_t kv_tokens = 4096;
-  ParallelArgs parallel;
+  runtime::ParallelArgs parallel;
 };
 
 Result<std::vector<int32_t>> ParseIds(const std::string& text) {
@@ -75,17 +75,16 @@ std::vector<int32_t> StopIds(const std::filesystem::path& dir, const models::Mod
 
 Status Run(const RunOptions& o) {
   const std::filesystem::path dir = o.model_dir;
-  SessionOptions session_options;
+  runtime::SessionOptions session_options;
   session_options.model_dir = o.model_dir;
   DSI_ASSIGN_OR_RETURN(session_options.model.compute_dtype, ParseComputeDType(o.dtype));
   session_options.model.gemm_threads = o.threads;
   session_options.parallel = o.parallel;
   session_options.kv_tokens = o.kv_tokens;
   session_options.fingerprint = "run";
-  DSI_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session,
-                       ModelSession::Open(session_options));
+  DSI_ASSIGN_OR_RETURN(std::unique_ptr<RankSession> session, RankSession::Open(session_options));
   if (!session->runner().is_driver()) return session->runner().Follow();
-  const double load_s = session->load_seconds();
+  const double load_s = session->model().load_seconds();
 
   std::optional<tokenizer::Tokenizer> tok;
   std::vector<int32_t> prompt;
@@ -115,7 +114,7 @@ Status Run(const RunOptions& o) {
   gen.sampling.top_p = o.top_p;
   gen.sampling.min_p = o.min_p;
   gen.sampling.repetition_penalty = o.repetition_penalty;
-  if (!o.ignore_eos) gen.stop_ids = StopIds(dir, session->config());
+  if (!o.ignore_eos) gen.stop_ids = StopIds(dir, session->model().config());
 
   std::optional<tokenizer::StreamDecoder> stream;
   if (tok) {

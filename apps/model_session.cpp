@@ -1,44 +1,14 @@
-// Shared helpers of the model-running commands and the start-up of one rank.
+// Shared helpers of the model-running commands.
 #include "model_session.h"
 
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <iostream>
 
-#include "core/logging.h"
-#include "models/pipeline_stages.h"
-
 namespace dsi::apps {
-namespace {
-
-// FNV-1a: the same on every host, unlike std::hash.
-uint64_t Fingerprint(std::string_view text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
-Result<std::string> ReadConfigText(const std::filesystem::path& dir) {
-  std::ifstream in(dir / "config.json", std::ios::binary);
-  if (!in) return NotFound((dir / "config.json").string() + ": cannot open");
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-}  // namespace
 
 Result<DType> ParseComputeDType(const std::string& dtype) {
   if (dtype == "f32") return DType::kF32;
   if (dtype == "bf16") return DType::kBF16;
   return InvalidArgument("--dtype must be f32 or bf16, got '" + dtype + "'");
-}
-
-Result<std::unique_ptr<kv_cache::KvCache>> CreateKvCache(const models::CausalLM& model,
-                                                         int64_t tokens) {
-  constexpr int32_t kBlockSize = 16;
-  return kv_cache::KvCache::Create(model.KvSpec(), kBlockSize,
-                                   (tokens + kBlockSize - 1) / kBlockSize);
 }
 
 void SetStatusCallback(CLI::App* cmd, int& exit_code, std::function<Status()> fn) {
@@ -51,7 +21,7 @@ void SetStatusCallback(CLI::App* cmd, int& exit_code, std::function<Status()> fn
   });
 }
 
-void AddParallelOptions(CLI::App* cmd, ParallelArgs& a) {
+void AddParallelOptions(CLI::App* cmd, runtime::ParallelArgs& a) {
   cmd->add_option("--tp", a.tp, "Tensor-parallel ranks per replica (run under mpirun)")
       ->capture_default_str();
   cmd->add_option("--pp", a.pp, "Pipeline stages per replica")->capture_default_str();
@@ -66,88 +36,16 @@ void AddParallelOptions(CLI::App* cmd, ParallelArgs& a) {
       ->capture_default_str();
 }
 
-Result<std::unique_ptr<ModelSession>> ModelSession::Open(const SessionOptions& options) {
-  std::unique_ptr<ModelSession> session(new ModelSession());
-  DSI_RETURN_IF_ERROR(session->Start(options));
-  return session;
-}
-
-ModelSession::~ModelSession() = default;
-
-std::vector<double> ModelSession::GatherDoubles(double value) {
-  std::vector<double> all(world_.size(), value);
-  if (groups_) groups_->world().AllGather(&value, all.data(), sizeof(double));
-  return all;
-}
-
-Status ModelSession::Start(const SessionOptions& o) {
-  const ParallelArgs& p = o.parallel;
-  int size = 1, rank = 0;
+Result<std::unique_ptr<RankSession>> RankSession::Open(const runtime::SessionOptions& options) {
+  std::unique_ptr<RankSession> s(new RankSession());
   if (dist::MpiSession::LaunchedByMpirun()) {
-    DSI_ASSIGN_OR_RETURN(mpi_, dist::MpiSession::Init(nullptr, nullptr));
-    size = mpi_->size();
-    rank = mpi_->rank();
+    DSI_ASSIGN_OR_RETURN(s->mpi_, dist::MpiSession::Init(nullptr, nullptr));
+    s->world_ = s->mpi_->WorldCommunicator();
   }
-  // The layout is checked against the number of ranks before anything else.
-  DSI_ASSIGN_OR_RETURN(world_, dist::World::Create(size, rank, {p.tp, p.pp, p.dp, p.ep}));
-  if (size > 1) {
-    world_comm_ = mpi_->WorldCommunicator();
-    groups_.emplace(dist::GroupCommunicators::Create(world_, *world_comm_));
-  }
-  // Every rank must run the same model with the same options.
-  DSI_ASSIGN_OR_RETURN(const std::string config_text, ReadConfigText(o.model_dir));
-  std::ostringstream mine;
-  mine << config_text << '\n' << o.fingerprint << " dtype=" << DTypeName(o.model.compute_dtype)
-       << " tp=" << p.tp << " pp=" << p.pp << " dp=" << p.dp << " ep=" << p.ep
-       << " pp_layers=" << p.pp_layers << " micro=" << p.micro_batches << " kv=" << o.kv_tokens;
-  const std::vector<double> prints =
-      GatherDoubles(static_cast<double>(Fingerprint(mine.str()) >> 12));
-  for (int r = 1; r < world_.size(); ++r) {
-    if (prints[r] != prints[0]) {
-      return InvalidArgument("rank " + std::to_string(r) +
-                             " runs another model (config.json) or other options than rank 0; "
-                             "every rank must get the same command line and files");
-    }
-  }
-
-  // This rank's stage and shard; a failure on any rank fails every rank.
-  const auto start = std::chrono::steady_clock::now();
-  Status status = [&]() -> Status {
-    DSI_ASSIGN_OR_RETURN(const models::ModelConfig config, models::LoadModelConfig(o.model_dir));
-    DSI_ASSIGN_OR_RETURN(const std::vector<int64_t> counts,
-                         models::ParseLayerCounts(p.pp_layers));
-    DSI_ASSIGN_OR_RETURN(const std::vector<models::StageLayers> stages,
-                         models::PlanPipelineStages(config, p.pp, counts));
-    models::ModelOptions model_options = o.model;
-    model_options.layer_begin = stages[world_.pp_rank()].begin;
-    model_options.layer_end = stages[world_.pp_rank()].end;
-    model_options.ep = p.ep;
-    if (groups_) {
-      tensor_timer_ = std::make_unique<dist::TimedCommunicator>(groups_->tensor());
-      model_options.tp = tensor_timer_.get();
-    }
-    loader::LoadStats stats;
-    DSI_ASSIGN_OR_RETURN(model_, loader::LoadModel(o.model_dir, model_options, &stats));
-    rank_weight_bytes_.assign(1, stats.bytes_written);
-    DSI_ASSIGN_OR_RETURN(cache_, CreateKvCache(*model_, o.kv_tokens));
-    return Status::Ok();
-  }();
-  const std::vector<double> failed = GatherDoubles(status.ok() ? 0.0 : 1.0);
-  if (!status.ok()) return status;
-  for (int r = 0; r < world_.size(); ++r) {
-    if (failed[r] != 0.0) {
-      return Status(ErrorCode::kUnavailable, "rank " + std::to_string(r) +
-                         " could not load its part of the model (its message says why)");
-    }
-  }
-  load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::vector<double> bytes = GatherDoubles(static_cast<double>(rank_weight_bytes_[0]));
-  rank_weight_bytes_.assign(bytes.begin(), bytes.end());
-  runtime::RunnerOptions runner_options;
-  runner_options.micro_batches = p.micro_batches > 0 ? p.micro_batches : p.pp;
-  runner_ = std::make_unique<runtime::ModelRunner>(
-      world_, groups_ ? &*groups_ : nullptr, *model_, *cache_, runner_options);
-  return Status::Ok();
+  DSI_ASSIGN_OR_RETURN(s->model_, runtime::ModelSession::Open(options, s->world_.get()));
+  return s;
 }
+
+RankSession::~RankSession() = default;
 
 }  // namespace dsi::apps

@@ -29,6 +29,9 @@ struct StepSequence {
   int64_t token_begin = 0;
   int64_t token_end = 0;
   int64_t kv_len = 0;  // cached tokens after this step
+  // The length dynamic-NTK rotary scaling sees: kv_len, or the end of a chunk that the
+  // caller split over several forwards (so the split does not change the rotation).
+  int64_t rope_len = 0;
 };
 
 struct StepBatch {

@@ -140,7 +140,7 @@ class StepBuilder {
         token_seq_.push_back(static_cast<int32_t>(s));
         slots_.push_back(seqs_[s].SlotOf(p));
       }
-      sequences_.push_back({begin, static_cast<int64_t>(positions_.size()), kv_len});
+      sequences_.push_back({begin, static_cast<int64_t>(positions_.size()), kv_len, kv_len});
       max_blocks = std::max<int64_t>(max_blocks, seqs_[s].block_table().size());
     }
     const int64_t n = static_cast<int64_t>(positions_.size());

@@ -12,7 +12,7 @@ Status ComputeRotaryTables(const ops::RotaryEmbedding& rotary, StepBatch& step) 
     DSI_RETURN_IF_ERROR(rotary.CosSin(step.attention.positions.SliceRows(seq.token_begin, seq.token_end),
                                       step.cos.SliceRows(seq.token_begin, seq.token_end),
                                       step.sin.SliceRows(seq.token_begin, seq.token_end),
-                                      seq.kv_len));
+                                      seq.rope_len));
   }
   return Status::Ok();
 }

@@ -125,6 +125,14 @@ Status CausalLM::Prepare(const ForwardBatch& batch, kv_cache::KvCache& cache,
     layers::StepSequence& seq = step_sequences_[s];
     if (seq.token_begin < 0) seq.token_begin = seq.token_end = 0;
     seq.kv_len = batch.sequences[s]->num_tokens() + (seq.token_end - seq.token_begin);
+    seq.rope_len = seq.kv_len;
+    if (!batch.chunk_ends.empty()) {
+      if (batch.chunk_ends.size() != batch.sequences.size() || batch.chunk_ends[s] < seq.kv_len) {
+        return InvalidArgument("forward: chunk_ends must hold, per sequence, a length no shorter "
+                               "than its cache after this batch");
+      }
+      seq.rope_len = batch.chunk_ends[s];
+    }
     DSI_RETURN_IF_ERROR(batch.sequences[s]->Reserve(seq.kv_len));
     max_blocks = std::max<int64_t>(max_blocks, batch.sequences[s]->block_table().size());
   }

@@ -42,6 +42,10 @@ struct ForwardBatch {
   // Rows of the batch whose logits are wanted (e.g. each sequence's last token, or all rows);
   // logits row i belongs to batch row logit_rows[i].
   std::span<const int32_t> logit_rows;
+  // Optional, per sequence: where its current chunk ends when the caller splits the chunk over
+  // several forwards (pipeline micro-batches); dynamic-NTK rotary scaling uses it so that the
+  // split gives the rotation of one forward. Empty: each sequence's length after this batch.
+  std::span<const int32_t> chunk_ends;
 };
 
 struct ModelOptions {

@@ -326,6 +326,7 @@ Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t e
   rows_.clear();
   next_tokens_.clear();
   batch_seqs_.clear();
+  chunk_ends_.clear();
   int64_t stream = 0;  // where the current chunk starts in the replica's stream
   for (size_t k = 0; k < mine_.size(); ++k) {
     const PlanChunk& c = plan.chunks[mine_[k]];
@@ -334,6 +335,7 @@ Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t e
       kv_cache::SequenceKv* seq = &local_.at(c.seq);
       const int32_t s = static_cast<int32_t>(batch_seqs_.size());
       batch_seqs_.push_back(seq);
+      chunk_ends_.push_back(static_cast<int32_t>(seq->num_tokens() + (stream + c.num_tokens - lo)));
       const int32_t* tokens = plan.tokens.data() + mine_start_[k];
       for (int64_t t = lo; t < hi; ++t) {
         const int64_t row = t - stream;  // row inside the chunk
@@ -375,6 +377,7 @@ Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t e
   batch.token_seq = token_seq_;
   batch.sequences = batch_seqs_;
   batch.logit_rows = rows_;
+  batch.chunk_ends = chunk_ends_;
   const Clock::time_point forward = Clock::now();
   DSI_RETURN_IF_ERROR(model_.ForwardStage(batch, cache_, input, output));
   stats_.forward_seconds += SecondsSince(forward);

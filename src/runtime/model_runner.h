@@ -125,7 +125,7 @@ class ModelRunner {
   std::vector<int32_t> words_;
   std::vector<int32_t> mine_;       // indices of this replica's chunks in the plan
   std::vector<int64_t> mine_start_;  // offset of each of those chunks in plan.tokens
-  std::vector<int32_t> ids_, positions_, token_seq_, rows_, next_tokens_;
+  std::vector<int32_t> ids_, positions_, token_seq_, rows_, next_tokens_, chunk_ends_;
   std::vector<kv_cache::SequenceKv*> batch_seqs_;
   std::vector<uint8_t> stage_in_, stage_out_;
   std::vector<float> logits_;

@@ -86,7 +86,7 @@ TEST_P(BatchingTest, RaggedBatchEqualsSequencesAlone) {
       }
     }
     logits.assign(rows.size() * vocab, 0.0f);
-    models::ForwardBatch batch{ids, positions, token_seq, seqs, rows};
+    models::ForwardBatch batch{ids, positions, token_seq, seqs, rows, {}};
     return batched->model->Forward(
         batch, *batched->cache,
         Tensor(logits.data(), DType::kF32, {static_cast<int64_t>(rows.size()), vocab}));
@@ -185,7 +185,7 @@ TEST(BatchingErrorsTest, MalformedBatchesAreRejected) {
   const Tensor out(logits.data(), DType::kF32, {2, f.vocab_size()});
   auto forward = [&](std::vector<int32_t> ids, std::vector<int32_t> pos, std::vector<int32_t> seq,
                      std::vector<int32_t> rows) {
-    models::ForwardBatch batch{ids, pos, seq, seqs, rows};
+    models::ForwardBatch batch{ids, pos, seq, seqs, rows, {}};
     return run->model->Forward(batch, *run->cache, out);
   };
   // Interleaved sequences, a position that does not continue the cache, a bad sequence index,

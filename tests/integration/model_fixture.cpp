@@ -80,7 +80,7 @@ Result<std::vector<float>> Step(ModelRun& run, kv_cache::SequenceKv& seq,
   for (int64_t i = all_rows ? 0 : n - 1; i < n; ++i) rows.push_back(static_cast<int32_t>(i));
   std::vector<float> logits(rows.size() * vocab);
   kv_cache::SequenceKv* seqs[] = {&seq};
-  models::ForwardBatch batch{tokens, positions, token_seq, seqs, rows};
+  models::ForwardBatch batch{tokens, positions, token_seq, seqs, rows, {}};
   DSI_RETURN_IF_ERROR(run.model->Forward(
       batch, *run.cache,
       Tensor(logits.data(), DType::kF32, {static_cast<int64_t>(rows.size()), vocab})));
