@@ -1,9 +1,34 @@
 // Shared helpers of the model-running commands.
 #include "model_session.h"
 
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
 #include <iostream>
 
 namespace dsi::apps {
+namespace {
+
+// When one rank of a job dies, mpirun ends the others with SIGTERM; each says so on stderr
+// (preformatted: only async-signal-safe calls in the handler).
+char g_term_message[160];
+
+void OnTerminate(int) {
+  const ssize_t written = write(STDERR_FILENO, g_term_message, std::strlen(g_term_message));
+  (void)written;
+  _exit(128 + SIGTERM);
+}
+
+void ExplainTermination(int rank) {
+  std::snprintf(g_term_message, sizeof(g_term_message),
+                "dsinfer rank %d: stopped by mpirun (SIGTERM): another rank failed or the job "
+                "was cancelled; see mpirun's message\n",
+                rank);
+  std::signal(SIGTERM, OnTerminate);
+}
+
+}  // namespace
 
 Result<DType> ParseComputeDType(const std::string& dtype) {
   if (dtype == "f32") return DType::kF32;
@@ -41,6 +66,7 @@ Result<std::unique_ptr<RankSession>> RankSession::Open(const runtime::SessionOpt
   if (dist::MpiSession::LaunchedByMpirun()) {
     DSI_ASSIGN_OR_RETURN(s->mpi_, dist::MpiSession::Init(nullptr, nullptr));
     s->world_ = s->mpi_->WorldCommunicator();
+    ExplainTermination(s->mpi_->rank());
   }
   DSI_ASSIGN_OR_RETURN(s->model_, runtime::ModelSession::Open(options, s->world_.get()));
   return s;
