@@ -13,6 +13,7 @@ void RegisterTokenize(CLI::App& app, int& exit_code);     // cmd_tokenize.cpp
 void RegisterRenderChat(CLI::App& app, int& exit_code);   // cmd_render_chat.cpp
 void RegisterRun(CLI::App& app, int& exit_code);          // cmd_run.cpp
 void RegisterPerplexity(CLI::App& app, int& exit_code);   // cmd_perplexity.cpp
+void RegisterBench(CLI::App& app, int& exit_code);        // cmd_bench.cpp
 void RegisterChat(CLI::App& app, int& exit_code);         // cmd_chat.cpp
 
 }  // namespace dsi::apps

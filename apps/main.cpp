@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   dsi::apps::RegisterRun(app, exit_code);
   dsi::apps::RegisterPerplexity(app, exit_code);
   dsi::apps::RegisterChat(app, exit_code);
+  dsi::apps::RegisterBench(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

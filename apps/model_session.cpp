@@ -3,7 +3,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
+#include <thread>
 #include <cstring>
 #include <iostream>
 
@@ -63,12 +66,20 @@ void AddParallelOptions(CLI::App* cmd, runtime::ParallelArgs& a) {
 
 Result<std::unique_ptr<RankSession>> RankSession::Open(const runtime::SessionOptions& options) {
   std::unique_ptr<RankSession> s(new RankSession());
+  runtime::SessionOptions o = options;
   if (dist::MpiSession::LaunchedByMpirun()) {
     DSI_ASSIGN_OR_RETURN(s->mpi_, dist::MpiSession::Init(nullptr, nullptr));
     s->world_ = s->mpi_->WorldCommunicator();
     ExplainTermination(s->mpi_->rank());
+    // Ranks sharing a host share its cores: GEMM threads default to cores / local ranks.
+    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const int local_ranks = local ? std::max(1, std::atoi(local)) : 1;
+    if (o.model.gemm_threads == 0 && local_ranks > 1) {
+      o.model.gemm_threads =
+          std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local_ranks);
+    }
   }
-  DSI_ASSIGN_OR_RETURN(s->model_, runtime::ModelSession::Open(options, s->world_.get()));
+  DSI_ASSIGN_OR_RETURN(s->model_, runtime::ModelSession::Open(o, s->world_.get()));
   return s;
 }
 

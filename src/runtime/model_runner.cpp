@@ -165,6 +165,16 @@ Status ModelRunner::Step(std::span<const RunnerChunk> chunks, ResultKind kind,
   return status;
 }
 
+void ModelRunner::ResetStats() {
+  DSI_CHECK(is_driver() && !shut_down_);
+  stats_ = {};
+  if (!parallel()) return;
+  plan_.Clear();
+  plan_.op = PlanOp::kResetStats;
+  words_ = plan_.Encode();
+  Broadcast(words_);
+}
+
 void ModelRunner::Shutdown() {
   if (!is_driver() || shut_down_) return;
   shut_down_ = true;
@@ -182,6 +192,10 @@ Status ModelRunner::Follow() {
     Result<StepPlan> plan = StepPlan::Decode(words_);
     DSI_CHECK(plan.ok()) << plan.status().ToString();
     if (plan->op == PlanOp::kShutdown) return Status::Ok();
+    if (plan->op == PlanOp::kResetStats) {
+      stats_ = {};
+      continue;
+    }
     DSI_RETURN_IF_ERROR(Execute(*plan, nullptr));
   }
 }
@@ -205,9 +219,13 @@ Status ModelRunner::Execute(const StepPlan& plan, StepResults* results) {
       it->second.set_num_tokens(e.num_tokens);
     }
   }
+  const double collectives = options_.tensor_timer ? options_.tensor_timer->seconds() : 0.0;
   replica_status_ = RunReplica(plan);
   ++stats_.steps;
   stats_.step_seconds += SecondsSince(start);
+  if (options_.tensor_timer) {
+    stats_.collective_seconds += options_.tensor_timer->seconds() - collectives;
+  }
   // A replica whose cache is full fails alike on all its ranks before any message; anything
   // else on a rank of a parallel job leaves its peers waiting, so it ends the job.
   if (parallel()) {

@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "dist/group_communicators.h"
+#include "dist/timed_communicator.h"
 #include "dist/world.h"
 #include "kv_cache/kv_cache.h"
 #include "models/causal_lm.h"
@@ -25,6 +26,8 @@ struct RunnerOptions {
   // A replica's tokens of one step are cut into this many micro-batches (at most one per
   // token) so that pipeline stages overlap; 1 without pipeline parallelism.
   int micro_batches = 1;
+  // The model's tensor-parallel communicator, when timed: its time goes into the stats.
+  const dist::TimedCommunicator* tensor_timer = nullptr;
 };
 
 // New tokens of one sequence (they continue its cache) and the rows whose results are wanted.
@@ -43,12 +46,14 @@ struct StepResults {
 };
 
 // What this rank's steps cost (bench, bubble): wall time of its steps, of its stage's forward
-// passes, and blocked in pipeline transfers (a stage waiting for its neighbours is idle).
+// passes (tensor-parallel collectives included), in those collectives, and blocked in
+// pipeline transfers (a stage waiting for its neighbours is idle).
 struct RunnerStats {
   int64_t steps = 0;
   int64_t tokens = 0;  // tokens this rank's replica computed
   double step_seconds = 0;
   double forward_seconds = 0;
+  double collective_seconds = 0;
   double pipeline_wait_seconds = 0;
 };
 
@@ -87,7 +92,8 @@ class ModelRunner {
   Status Follow();
 
   const RunnerStats& stats() const { return stats_; }
-  void ResetStats() { stats_ = {}; }
+  // Driver: zeroes the stats of every rank (applied in order with the steps).
+  void ResetStats();
 
  private:
   struct SeqInfo {

@@ -15,6 +15,7 @@ namespace dsi::runtime {
 enum class PlanOp : int32_t {
   kStep = 1,      // apply the edits, then compute the chunks
   kShutdown = 2,  // followers leave their loop
+  kResetStats = 3,  // every rank zeroes its RunnerStats (benchmarks, after warm-up)
 };
 
 // What the last pipeline stage returns for each requested row.
