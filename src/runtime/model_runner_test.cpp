@@ -1,0 +1,138 @@
+// ModelRunner on one process: micro-batches and ragged steps give the logits of whole
+// prefills, a full KV cache fails cleanly and keeps the sequences, bad chunks are refused.
+#include "runtime/model_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "loader/weight_loader.h"
+#include "runtime/model_session.h"
+#include "testing/test_util.h"
+
+namespace dsi::runtime {
+namespace {
+
+struct Loaded {
+  std::unique_ptr<models::CausalLM> model;
+  std::unique_ptr<kv_cache::KvCache> cache;
+};
+
+Loaded Load(const std::string& fixture, int64_t kv_tokens) {
+  Loaded l;
+  Result<std::unique_ptr<models::CausalLM>> model = loader::LoadModel(
+      testing::SourceDir() / "tests/data/models" / fixture, models::ModelOptions{});
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  l.model = std::move(*model);
+  Result<std::unique_ptr<kv_cache::KvCache>> cache = CreateKvCache(*l.model, kv_tokens);
+  EXPECT_TRUE(cache.ok()) << cache.status().ToString();
+  l.cache = std::move(*cache);
+  return l;
+}
+
+const std::vector<int32_t> kPromptA = {5, 17, 3, 99, 42, 7, 61, 8, 13};
+const std::vector<int32_t> kPromptB = {1, 2, 3, 4};
+
+// All-row logits of both prompts in one step.
+std::vector<float> Logits(ModelRunner& runner) {
+  const RunnerChunk chunks[] = {
+      {runner.NewSequence(), kPromptA, 0, static_cast<int32_t>(kPromptA.size())},
+      {runner.NewSequence(), kPromptB, 0, static_cast<int32_t>(kPromptB.size())}};
+  StepResults out;
+  EXPECT_TRUE(runner.Step(chunks, ResultKind::kLogits, out).ok());
+  for (const RunnerChunk& c : chunks) runner.Release(c.seq);
+  return out.logits;
+}
+
+class MicroBatchTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(MicroBatchTest, SplittingAStepChangesNothing) {
+  Loaded l = Load(GetParam(), 256);
+  ModelRunner whole(dist::World::Single(), nullptr, *l.model, *l.cache, {1});
+  const std::vector<float> ref = Logits(whole);
+  ASSERT_EQ(ref.size(), (kPromptA.size() + kPromptB.size()) * l.model->config().vocab_size);
+  for (int micro : {2, 3, 13}) {
+    ModelRunner split(dist::World::Single(), nullptr, *l.model, *l.cache, {micro});
+    const std::vector<float> got = Logits(split);
+    ASSERT_EQ(got.size(), ref.size());
+    double worst = 0;
+    for (size_t i = 0; i < ref.size(); ++i) worst = std::max<double>(worst, std::fabs(got[i] - ref[i]));
+    EXPECT_LT(worst, 1e-4) << GetParam() << " micro-batches " << micro;
+  }
+}
+
+// Dynamic NTK rope depends on the chunk's length: splitting must not change it.
+INSTANTIATE_TEST_SUITE_P(Fixtures, MicroBatchTest,
+                         ::testing::Values("llama_dynamic_rope", "deepseek_v3", "qwen2"));
+
+TEST(ModelRunnerTest, FullCacheFailsAndKeepsTheSequence) {
+  Loaded l = Load("llama_mha", 32);  // two 16-token blocks
+  ModelRunner runner(dist::World::Single(), nullptr, *l.model, *l.cache, {1});
+  const int32_t seq = runner.NewSequence();
+  StepResults out;
+  const RunnerChunk first{seq, kPromptA, 8, 9};
+  ASSERT_TRUE(runner.Step({&first, 1}, ResultKind::kArgMax, out).ok());
+  EXPECT_EQ(runner.NumTokens(seq), 9);
+  const std::vector<int32_t> many(30, 1);
+  const RunnerChunk too_long{seq, many, 29, 30};
+  const Status s = runner.Step({&too_long, 1}, ResultKind::kArgMax, out);
+  EXPECT_EQ(s.code(), ErrorCode::kResourceExhausted) << s.ToString();
+  EXPECT_EQ(runner.NumTokens(seq), 9);
+  const RunnerChunk next{seq, kPromptB, 3, 4};
+  EXPECT_TRUE(runner.Step({&next, 1}, ResultKind::kArgMax, out).ok());
+  EXPECT_EQ(runner.NumTokens(seq), 13);
+  // Released blocks are reused by a new sequence.
+  runner.Release(seq);
+  const int32_t other = runner.NewSequence();
+  const std::vector<int32_t> thirty(many.begin(), many.begin() + 30);
+  const RunnerChunk fits{other, thirty, 0, 1};
+  const Status reuse = runner.Step({&fits, 1}, ResultKind::kArgMax, out);
+  EXPECT_TRUE(reuse.ok()) << reuse.ToString();
+}
+
+TEST(ModelRunnerTest, RefusesBadChunks) {
+  Loaded l = Load("llama_mha", 64);
+  ModelRunner runner(dist::World::Single(), nullptr, *l.model, *l.cache, {1});
+  const int32_t seq = runner.NewSequence();
+  StepResults out;
+  const std::vector<int32_t> bad_id = {1, 100000};
+  const RunnerChunk cases[] = {
+      {seq + 1, kPromptB, 0, 1},  // unknown sequence
+      {seq, bad_id, 0, 1},        // id outside the vocabulary
+      {seq, kPromptB, 2, 5},      // rows past the tokens
+      {seq, {}, 0, 0},            // no tokens
+  };
+  for (const RunnerChunk& c : cases) {
+    EXPECT_EQ(runner.Step({&c, 1}, ResultKind::kLogits, out).code(), ErrorCode::kInvalidArgument);
+  }
+  // The last row has no next token to score.
+  const RunnerChunk last{seq, kPromptB, 0, 4};
+  EXPECT_EQ(runner.Step({&last, 1}, ResultKind::kNextLogProb, out).code(),
+            ErrorCode::kInvalidArgument);
+  const RunnerChunk twice[] = {{seq, kPromptB, 0, 1}, {seq, kPromptB, 0, 1}};
+  EXPECT_EQ(runner.Step(twice, ResultKind::kLogits, out).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(runner.NumTokens(seq), 0);
+}
+
+TEST(ModelRunnerTest, NextLogProbMatchesTheLogits) {
+  Loaded l = Load("qwen2", 64);
+  ModelRunner runner(dist::World::Single(), nullptr, *l.model, *l.cache, {1});
+  const int64_t vocab = l.model->config().vocab_size;
+  const int32_t a = runner.NewSequence(), b = runner.NewSequence();
+  const RunnerChunk logits_chunk{a, kPromptA, 0, static_cast<int32_t>(kPromptA.size()) - 1};
+  const RunnerChunk prob_chunk{b, kPromptA, 0, static_cast<int32_t>(kPromptA.size()) - 1};
+  StepResults logits, probs;
+  ASSERT_TRUE(runner.Step({&logits_chunk, 1}, ResultKind::kLogits, logits).ok());
+  ASSERT_TRUE(runner.Step({&prob_chunk, 1}, ResultKind::kNextLogProb, probs).ok());
+  ASSERT_EQ(probs.logprobs.size(), kPromptA.size() - 1);
+  for (size_t r = 0; r + 1 < kPromptA.size(); ++r) {
+    const float* row = logits.logits.data() + r * vocab;
+    double sum = 0;
+    for (int64_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v]));
+    EXPECT_NEAR(probs.logprobs[r], row[kPromptA[r + 1]] - std::log(sum), 1e-6) << r;
+  }
+}
+
+}  // namespace
+}  // namespace dsi::runtime
