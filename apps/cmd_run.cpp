@@ -1,5 +1,5 @@
 // `dsinfer run MODEL_DIR -p "prompt"`: one-shot generation streamed to stdout, with prefill
-// and decode speed on stderr. Without a tokenizer.json (e.g. the test fixtures) the prompt is
+// and decode speed on stderr. Without a tokenizer.json (e.g. a bare checkpoint) the prompt is
 // given as ids and the generated ids are printed.
 #include <chrono>
 #include <filesystem>
