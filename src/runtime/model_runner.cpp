@@ -84,6 +84,12 @@ int64_t ModelRunner::NumTokens(int32_t seq) const {
   return it->second.num_tokens;
 }
 
+int ModelRunner::ReplicaOf(int32_t seq) const {
+  const auto it = seqs_.find(seq);
+  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
+  return it->second.replica;
+}
+
 void ModelRunner::Release(int32_t seq) {
   const auto it = seqs_.find(seq);
   DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;

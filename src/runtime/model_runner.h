@@ -78,6 +78,8 @@ class ModelRunner {
   // cached tokens).
   int32_t NewSequence();
   int64_t NumTokens(int32_t seq) const;
+  // The data-parallel replica that holds the sequence; -1 before its first step.
+  int ReplicaOf(int32_t seq) const;
   // Applied at the start of the next step: forget the sequence (its KV blocks go back), or
   // keep only its first num_tokens tokens.
   void Release(int32_t seq);

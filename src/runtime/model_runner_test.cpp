@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dist/fake_communicator.h"
 #include "loader/weight_loader.h"
 #include "runtime/model_session.h"
 #include "testing/test_util.h"
@@ -132,6 +133,45 @@ TEST(ModelRunnerTest, NextLogProbMatchesTheLogits) {
     for (int64_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v]));
     EXPECT_NEAR(probs.logprobs[r], row[kPromptA[r + 1]] - std::log(sum), 1e-6) << r;
   }
+}
+
+// Two data-parallel replicas on in-process ranks: a new sequence goes to the replica holding
+// the fewest cached tokens, and each replica computes what one process computes.
+TEST(ModelRunnerTest, DataParallelRoutesByTokens) {
+  const Status status = dist::RunOnFakeRanks(2, [](dist::Communicator& world) {
+    SessionOptions o;
+    o.model_dir = (testing::SourceDir() / "tests/data/models/llama_mha").string();
+    o.parallel.dp = 2;
+    o.kv_tokens = 256;
+    Result<std::unique_ptr<ModelSession>> session = ModelSession::Open(o, &world);
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    ModelRunner& runner = (*session)->runner();
+    if (!runner.is_driver()) {
+      ASSERT_TRUE(runner.Follow().ok());
+      return;
+    }
+    StepResults out;
+    std::vector<int32_t> seqs;
+    // Tokens per new sequence and the replica it must land on (loads before: 0/0, 9/0, 9/4,
+    // 9/8, 9/12).
+    const std::vector<std::pair<std::vector<int32_t>, int>> plan = {
+        {kPromptA, 0}, {kPromptB, 1}, {kPromptB, 1}, {kPromptB, 1}, {kPromptB, 0}};
+    for (const auto& [tokens, replica] : plan) {
+      seqs.push_back(runner.NewSequence());
+      const RunnerChunk c{seqs.back(), tokens, static_cast<int32_t>(tokens.size()) - 1,
+                          static_cast<int32_t>(tokens.size())};
+      ASSERT_TRUE(runner.Step({&c, 1}, ResultKind::kLogits, out).ok());
+      EXPECT_EQ(runner.ReplicaOf(seqs.back()), replica);
+    }
+    // Released tokens no longer count: replica 1 (12 tokens) frees two sequences (4 left).
+    runner.Release(seqs[1]);
+    runner.Release(seqs[2]);
+    const int32_t next = runner.NewSequence();
+    const RunnerChunk c{next, kPromptB, 3, 4};
+    ASSERT_TRUE(runner.Step({&c, 1}, ResultKind::kLogits, out).ok());
+    EXPECT_EQ(runner.ReplicaOf(next), 1);
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The start-up of one rank: layout, agreement, stage and shard loading, cache and runner.
 #include "runtime/model_session.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +61,16 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   // Every rank must run the same model with the same options.
   DSI_ASSIGN_OR_RETURN(const std::string config_text, ReadConfigText(o.model_dir));
   std::ostringstream mine;
+  std::vector<std::string> files;  // the weight files' names and sizes
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(o.model_dir, ec)) {
+    if (entry.path().extension() == ".safetensors") {
+      files.push_back(entry.path().filename().string() + ":" +
+                      std::to_string(entry.file_size(ec)));
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) mine << f << '\n';
   mine << config_text << '\n' << o.fingerprint << " dtype=" << DTypeName(o.model.compute_dtype)
        << " tp=" << p.tp << " pp=" << p.pp << " dp=" << p.dp << " ep=" << p.ep
        << " pp_layers=" << p.pp_layers << " micro=" << p.micro_batches << " kv=" << o.kv_tokens;
@@ -68,7 +79,8 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   for (int r = 1; r < world_.size(); ++r) {
     if (prints[r] != prints[0]) {
       return InvalidArgument("rank " + std::to_string(r) +
-                             " runs another model (config.json) or other options than rank 0; "
+                             " runs another model (config.json, weight files) or other options "
+                             "than rank 0; "
                              "every rank must get the same command line and files");
     }
   }
