@@ -22,7 +22,11 @@ std::vector<double> LayerCosts(const ModelConfig& config, double* lm_head_cost) 
     costs[t.layer] += t.kind == TensorKind::kRoutedExpert ? n * expert_share : n;
   });
   if (lm_head_cost != nullptr) {
-    *lm_head_cost = static_cast<double>(config.vocab_size) * static_cast<double>(config.hidden_size);
+    // The head runs only for rows whose logits are wanted: every decode token, one row per
+    // sequence in a prefill. Half its weights per token stands for a mix of the two (on the
+    // shipped model this picks the split that measures fastest, BENCHMARKS.md).
+    *lm_head_cost =
+        0.5 * static_cast<double>(config.vocab_size) * static_cast<double>(config.hidden_size);
   }
   return costs;
 }

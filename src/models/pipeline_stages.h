@@ -1,6 +1,7 @@
 // Pipeline stages: which contiguous decoder layers each of pp stages holds. By default the
 // split balances the stages' compute per token (active weights in matmuls, as model_stats
-// counts them; the last stage also carries the LM head); --pp-layers overrides it.
+// counts them; the last stage also carries the LM head, counted at half its weights since
+// prefill rows skip it); --pp-layers overrides it.
 #pragma once
 
 #include <cstdint>
