@@ -333,7 +333,9 @@ Status ModelRunner::RunReplica(const StepPlan& plan) {
     if (it == local_.end()) it = local_.emplace(c.seq, cache_.NewSequence()).first;
     DSI_RETURN_IF_ERROR(it->second.Reserve(it->second.num_tokens() + c.num_tokens));
   }
-  const int64_t pieces = std::clamp<int64_t>(options_.micro_batches, 1, total);
+  const int64_t pieces = std::clamp<int64_t>(
+      options_.micro_batches, 1,
+      std::max<int64_t>(1, total / std::max(1, options_.min_micro_batch_tokens)));
   for (int64_t m = 0; m < pieces; ++m) {
     DSI_RETURN_IF_ERROR(RunMicroBatch(plan, total * m / pieces, total * (m + 1) / pieces,
                                       static_cast<int>(m % dist::kMaxTag)));

@@ -23,9 +23,12 @@
 namespace dsi::runtime {
 
 struct RunnerOptions {
-  // A replica's tokens of one step are cut into this many micro-batches (at most one per
-  // token) so that pipeline stages overlap; 1 without pipeline parallelism.
+  // A replica's tokens of one step are cut into this many micro-batches so that pipeline
+  // stages overlap; 1 without pipelining.
   int micro_batches = 1;
+  // Fewer micro-batches when pieces would be smaller than this: a small step (decode) reads
+  // every weight once per piece, and its GEMMs are bound by that reading (BENCHMARKS.md).
+  int min_micro_batch_tokens = 16;
   // The model's tensor-parallel communicator, when timed: its time goes into the stats.
   const dist::TimedCommunicator* tensor_timer = nullptr;
 };

@@ -54,7 +54,10 @@ TEST_P(MicroBatchTest, SplittingAStepChangesNothing) {
   const std::vector<float> ref = Logits(whole);
   ASSERT_EQ(ref.size(), (kPromptA.size() + kPromptB.size()) * l.model->config().vocab_size);
   for (int micro : {2, 3, 13}) {
-    ModelRunner split(dist::World::Single(), nullptr, *l.model, *l.cache, {micro});
+    RunnerOptions options;
+    options.micro_batches = micro;
+    options.min_micro_batch_tokens = 1;
+    ModelRunner split(dist::World::Single(), nullptr, *l.model, *l.cache, options);
     const std::vector<float> got = Logits(split);
     ASSERT_EQ(got.size(), ref.size());
     double worst = 0;

@@ -120,6 +120,7 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   rank_weight_bytes_.assign(bytes.begin(), bytes.end());
   RunnerOptions runner_options;
   runner_options.micro_batches = p.micro_batches > 0 ? p.micro_batches : p.pp;
+  runner_options.min_micro_batch_tokens = p.min_micro_batch_tokens;
   runner_options.tensor_timer = tensor_timer_.get();
   runner_ = std::make_unique<ModelRunner>(
       world_, groups_ ? &*groups_ : nullptr, *model_, *cache_, runner_options);

@@ -32,6 +32,7 @@ struct ParallelArgs {
   int ep = 0;  // 0: tp
   std::string pp_layers;  // "4,4,3": layers per stage; empty: balanced by cost
   int micro_batches = 0;  // 0: pp (one per stage when pipelining, else 1)
+  int min_micro_batch_tokens = 16;  // see RunnerOptions
 };
 
 struct SessionOptions {

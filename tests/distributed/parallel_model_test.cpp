@@ -1,5 +1,5 @@
 // Every parallel layout gives the single-process results: run under mpirun with a layout
-// (--tp/--pp/--dp/--ep/--micro-batches), it opens each fixture model on all ranks and, on
+// (--tp/--pp/--dp/--ep/--micro-batches/--min-micro-batch-tokens), it opens each fixture model on all ranks and, on
 // rank 0, also alone in one process (the oracle), then compares
 //   * the fp32 logits of every row of the fixture's prompts, computed in one step as a ragged
 //     batch (spread over replicas and micro-batches): max|diff| / logit range <= 1e-4
@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
     else if (flag == "--dp") layout.dp = std::stoi(value);
     else if (flag == "--ep") layout.ep = std::stoi(value);
     else if (flag == "--micro-batches") layout.micro_batches = std::stoi(value);
+    else if (flag == "--min-micro-batch-tokens") layout.min_micro_batch_tokens = std::stoi(value);
     else if (flag == "--fixture") only.push_back(value);
     else {
       std::cerr << "unknown option " << flag << "\n";
