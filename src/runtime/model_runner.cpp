@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstring>
 #include <string>
-#include <unordered_set>
 
 #include "core/logging.h"
 #include "runtime/sampler.h"
@@ -50,12 +49,6 @@ void Append(std::vector<uint8_t>& out, const T& value) {
   std::memcpy(out.data() + at, &value, sizeof(T));
 }
 
-template <typename T>
-void CopyRows(const std::vector<uint8_t>& bytes, std::vector<T>& out) {
-  out.resize(bytes.size() / sizeof(T));
-  std::memcpy(out.data(), bytes.data(), bytes.size());
-}
-
 }  // namespace
 
 ModelRunner::ModelRunner(const dist::World& world, const dist::GroupCommunicators* groups,
@@ -65,6 +58,8 @@ ModelRunner::ModelRunner(const dist::World& world, const dist::GroupCommunicator
   DSI_CHECK(groups_ != nullptr || world_.size() == 1) << "a parallel runner needs communicators";
   replica_load_.assign(world_.dp(), 0);
   received_.resize(world_.dp());
+  replica_result_rows_.resize(world_.dp());
+  cursor_.resize(world_.dp());
 }
 
 ModelRunner::~ModelRunner() {
@@ -115,24 +110,28 @@ Status ModelRunner::Step(std::span<const RunnerChunk> chunks, ResultKind kind,
                          StepResults& results) {
   DSI_CHECK(is_driver() && !shut_down_);
   const int64_t vocab = vocab_size();
-  std::unordered_set<int32_t> seen;
+  step_seqs_.clear();
+  for (const RunnerChunk& c : chunks) step_seqs_.push_back(c.seq);
+  std::sort(step_seqs_.begin(), step_seqs_.end());
+  if (std::adjacent_find(step_seqs_.begin(), step_seqs_.end()) != step_seqs_.end()) {
+    return InvalidArgument("step: a sequence appears in two chunks");
+  }
   for (size_t i = 0; i < chunks.size(); ++i) {
     const RunnerChunk& c = chunks[i];
-    const std::string where = "step chunk " + std::to_string(i) + ": ";
-    if (!seqs_.contains(c.seq) || !seen.insert(c.seq).second) {
-      return InvalidArgument(where + "sequence " + std::to_string(c.seq) +
-                             " is unknown or appears twice");
+    const auto where = [i] { return "step chunk " + std::to_string(i) + ": "; };
+    if (!seqs_.contains(c.seq)) {
+      return InvalidArgument(where() + "unknown sequence " + std::to_string(c.seq));
     }
     const int32_t n = static_cast<int32_t>(c.tokens.size());
     const int32_t last_row = kind == ResultKind::kNextLogProb ? n - 1 : n;
     if (n == 0 || c.row_begin < 0 || c.row_begin > c.row_end || c.row_end > last_row) {
-      return InvalidArgument(where + "rows [" + std::to_string(c.row_begin) + ", " +
+      return InvalidArgument(where() + "rows [" + std::to_string(c.row_begin) + ", " +
                              std::to_string(c.row_end) + ") do not fit " + std::to_string(n) +
                              " tokens");
     }
     for (int32_t t : c.tokens) {
       if (t < 0 || t >= vocab) {
-        return InvalidArgument(where + "token id " + std::to_string(t) +
+        return InvalidArgument(where() + "token id " + std::to_string(t) +
                                " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
       }
     }
@@ -143,14 +142,14 @@ Status ModelRunner::Step(std::span<const RunnerChunk> chunks, ResultKind kind,
   plan_.kind = kind;
   plan_.edits.swap(pending_edits_);
   pending_edits_.clear();
-  std::vector<int64_t> step_load = replica_load_;
+  step_load_ = replica_load_;
   for (const RunnerChunk& c : chunks) {
     SeqInfo& info = seqs_.at(c.seq);
     if (info.replica < 0) {
-      info.replica = static_cast<int>(std::min_element(step_load.begin(), step_load.end()) -
-                                      step_load.begin());
+      info.replica = static_cast<int>(std::min_element(step_load_.begin(), step_load_.end()) -
+                                      step_load_.begin());
     }
-    step_load[info.replica] += static_cast<int64_t>(c.tokens.size());
+    step_load_[info.replica] += static_cast<int64_t>(c.tokens.size());
     plan_.chunks.push_back({c.seq, info.replica, static_cast<int32_t>(c.tokens.size()),
                             c.row_begin, c.row_end});
     plan_.tokens.insert(plan_.tokens.end(), c.tokens.begin(), c.tokens.end());
@@ -254,15 +253,14 @@ Status ModelRunner::Execute(const StepPlan& plan, StepResults* results) {
 
 Status ModelRunner::CollectResults(const StepPlan& plan, StepResults& results) {
   const size_t row_bytes = RowBytes(plan.kind, vocab_size());
-  std::vector<int64_t> rows(world_.dp(), 0);
-  std::vector<bool> active(world_.dp(), false);
+  std::fill(replica_result_rows_.begin(), replica_result_rows_.end(), -1);
   for (const PlanChunk& c : plan.chunks) {
-    rows[c.replica] += c.row_end - c.row_begin;
-    active[c.replica] = true;
+    int64_t& rows = replica_result_rows_[c.replica];
+    rows = std::max<int64_t>(rows, 0) + (c.row_end - c.row_begin);
   }
   failed_replicas_.clear();
   for (int r = 0; r < world_.dp(); ++r) {
-    if (!active[r]) continue;
+    if (replica_result_rows_[r] < 0) continue;  // no chunks there
     const int source = world_.RankAt(r, world_.pp() - 1, 0);
     if (source == 0) {
       if (!replica_status_.ok()) {
@@ -278,7 +276,7 @@ Status ModelRunner::CollectResults(const StepPlan& plan, StepResults& results) {
       failed_replicas_.push_back(r);
       continue;
     }
-    received_[r].resize(rows[r] * row_bytes);
+    received_[r].resize(replica_result_rows_[r] * row_bytes);
     groups_->world().Recv(received_[r].data(), received_[r].size(), source, kResultTag);
   }
   if (!failed_replicas_.empty()) {
@@ -287,25 +285,28 @@ Status ModelRunner::CollectResults(const StepPlan& plan, StepResults& results) {
                              " has no room for this step's tokens (raise --kv-tokens)");
   }
   // Replica rows are in the order of that replica's chunks; interleave them in plan order.
-  std::vector<uint8_t> ordered;
-  ordered.reserve(plan.NumResultRows() * row_bytes);
-  std::vector<size_t> cursor(world_.dp(), 0);
-  for (const PlanChunk& c : plan.chunks) {
-    const size_t bytes = (c.row_end - c.row_begin) * row_bytes;
-    const uint8_t* from = received_[c.replica].data() + cursor[c.replica];
-    ordered.insert(ordered.end(), from, from + bytes);
-    cursor[c.replica] += bytes;
-  }
+  const size_t total = plan.NumResultRows() * row_bytes;
+  uint8_t* to = nullptr;
   switch (plan.kind) {
     case ResultKind::kLogits:
-      CopyRows(ordered, results.logits);
+      results.logits.resize(total / sizeof(float));
+      to = reinterpret_cast<uint8_t*>(results.logits.data());
       break;
     case ResultKind::kArgMax:
-      CopyRows(ordered, results.tokens);
+      results.tokens.resize(total / sizeof(int32_t));
+      to = reinterpret_cast<uint8_t*>(results.tokens.data());
       break;
     case ResultKind::kNextLogProb:
-      CopyRows(ordered, results.logprobs);
+      results.logprobs.resize(total / sizeof(double));
+      to = reinterpret_cast<uint8_t*>(results.logprobs.data());
       break;
+  }
+  std::fill(cursor_.begin(), cursor_.end(), 0);
+  for (const PlanChunk& c : plan.chunks) {
+    const size_t bytes = (c.row_end - c.row_begin) * row_bytes;
+    std::memcpy(to, received_[c.replica].data() + cursor_[c.replica], bytes);
+    to += bytes;
+    cursor_[c.replica] += bytes;
   }
   return Status::Ok();
 }

@@ -127,6 +127,8 @@ class ModelRunner {
   // Driver bookkeeping.
   std::unordered_map<int32_t, SeqInfo> seqs_;
   std::vector<int64_t> replica_load_;  // cached tokens per replica
+  std::vector<int64_t> step_load_;     // the same, counting this step's chunks
+  std::vector<int32_t> step_seqs_;     // this step's sequences, sorted
   std::vector<PlanEdit> pending_edits_;
   int32_t next_seq_ = 0;
   bool shut_down_ = false;
@@ -144,6 +146,8 @@ class ModelRunner {
   Status replica_status_;              // how this rank's replica fared in the step
   std::vector<std::vector<uint8_t>> received_;  // rank 0: result rows per replica
   std::vector<int32_t> failed_replicas_;         // rank 0: replicas whose cache was full
+  std::vector<int64_t> replica_result_rows_;     // rank 0: result rows per replica, -1: none
+  std::vector<size_t> cursor_;                   // rank 0: bytes taken from each replica
 };
 
 }  // namespace dsi::runtime
