@@ -14,10 +14,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 Generator::Generator(ModelRunner& runner, uint64_t seed)
-    : runner_(runner),
-      sequence_(runner.NewSequence()),
-      sampler_(static_cast<int>(runner.vocab_size())),
-      rng_(seed) {}
+    : runner_(runner), seed_(seed), sequence_(runner.NewSequence()) {}
 
 Generator::~Generator() { runner_.Release(sequence_); }
 
@@ -47,13 +44,15 @@ Result<GenerateStats> Generator::Generate(std::span<const int32_t> new_tokens,
   DSI_RETURN_IF_ERROR(options.sampling.Validate());
   if (new_tokens.empty()) return InvalidArgument("generation needs at least one prompt token");
   const SamplingParams& p = options.sampling;
-  const ResultKind kind = p.IsGreedy() && p.repetition_penalty == 1.0f &&
-                                  p.presence_penalty == 0.0f && p.frequency_penalty == 0.0f
-                              ? ResultKind::kArgMax
-                              : ResultKind::kLogits;
   GenerateStats stats;
   stats.prompt_tokens = static_cast<int64_t>(new_tokens.size());
   const size_t prompt_end = history_.size() + new_tokens.size();
+  const bool plain_greedy = p.IsGreedy() && p.repetition_penalty == 1.0f &&
+                            p.presence_penalty == 0.0f && p.frequency_penalty == 0.0f;
+  const ResultKind kind = plain_greedy ? ResultKind::kArgMax : ResultKind::kSample;
+  if (kind == ResultKind::kSample) {
+    runner_.SetSampling(sequence_, p, static_cast<int64_t>(prompt_end), seed_);
+  }
 
   auto start = std::chrono::steady_clock::now();
   DSI_RETURN_IF_ERROR(Step(new_tokens, kind));
@@ -62,13 +61,7 @@ Result<GenerateStats> Generator::Generate(std::span<const int32_t> new_tokens,
 
   start = std::chrono::steady_clock::now();
   for (int i = 0; i < options.max_new_tokens; ++i) {
-    const std::span<const int32_t> prompt(history_.data(), prompt_end);
-    const std::span<const int32_t> generated(history_.data() + prompt_end,
-                                             history_.size() - prompt_end);
-    const int32_t token =
-        kind == ResultKind::kArgMax
-            ? results_.tokens[0]
-            : sampler_.Sample(results_.logits, options.sampling, prompt, generated, rng_);
+    const int32_t token = results_.tokens[0];
     const bool is_stop = std::find(options.stop_ids.begin(), options.stop_ids.end(), token) !=
                          options.stop_ids.end();
     if (is_stop || !on_token(token)) {

@@ -1,7 +1,7 @@
 // Generator: drives one sequence through a ModelRunner — prefill of the prompt, then one
 // decode step per token with the sampler — keeping the sequence's KV cache between calls
-// so a chat can append turns without recomputing earlier ones. Greedy decoding without
-// penalties asks the last pipeline stage for the token itself (no logits travel back).
+// so a chat can append turns without recomputing earlier ones. The last pipeline stage picks
+// each token (greedy, or the sequence's sampler) and only the token id travels back.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +44,7 @@ class Generator {
                                  const GenerateOptions& options,
                                  const std::function<bool(int32_t)>& on_token);
 
-  // Forgets the sequence (gives its KV blocks back).
+  // Forgets the sequence (gives its KV blocks back); sampling starts again from the seed.
   void Reset();
   // Keeps only the first `num_tokens` cached tokens (a chat whose re-rendered prompt agrees
   // with the cache up to there); later tokens are overwritten by the next Generate.
@@ -54,14 +54,13 @@ class Generator {
   std::span<const int32_t> history() const { return history_; }
 
  private:
-  // One forward over `tokens` at the end of the sequence; the last row's logits (or, for
-  // kArgMax, its greedy token) in results_.
+  // One forward over `tokens` at the end of the sequence; the token picked after its last row
+  // in results_.tokens[0].
   Status Step(std::span<const int32_t> tokens, ResultKind kind);
 
   ModelRunner& runner_;
+  uint64_t seed_;
   int32_t sequence_;
-  Sampler sampler_;
-  Rng rng_;
   std::vector<int32_t> history_;  // every token in the cache, in order
   StepResults results_;
 };

@@ -27,6 +27,7 @@ size_t RowBytes(ResultKind kind, int64_t vocab) {
     case ResultKind::kLogits:
       return static_cast<size_t>(vocab) * sizeof(float);
     case ResultKind::kArgMax:
+    case ResultKind::kSample:
       return sizeof(int32_t);
     case ResultKind::kNextLogProb:
       return sizeof(double);
@@ -54,7 +55,12 @@ void Append(std::vector<uint8_t>& out, const T& value) {
 ModelRunner::ModelRunner(const dist::World& world, const dist::GroupCommunicators* groups,
                          models::CausalLM& model, kv_cache::KvCache& cache,
                          const RunnerOptions& options)
-    : world_(world), groups_(groups), model_(model), cache_(cache), options_(options) {
+    : world_(world),
+      groups_(groups),
+      model_(model),
+      cache_(cache),
+      options_(options),
+      sampler_(static_cast<int>(model.config().vocab_size)) {
   DSI_CHECK(groups_ != nullptr || world_.size() == 1) << "a parallel runner needs communicators";
   replica_load_.assign(world_.dp(), 0);
   received_.resize(world_.dp());
@@ -95,6 +101,14 @@ void ModelRunner::Release(int32_t seq) {
   seqs_.erase(it);
 }
 
+void ModelRunner::SetSampling(int32_t seq, const SamplingParams& params, int64_t prompt_end,
+                              uint64_t seed) {
+  const auto it = seqs_.find(seq);
+  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
+  it->second.has_sampler = true;
+  pending_samplers_.push_back({seq, static_cast<int32_t>(prompt_end), seed, params});
+}
+
 void ModelRunner::Truncate(int32_t seq, int64_t num_tokens) {
   const auto it = seqs_.find(seq);
   DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
@@ -119,12 +133,20 @@ Status ModelRunner::Step(std::span<const RunnerChunk> chunks, ResultKind kind,
   for (size_t i = 0; i < chunks.size(); ++i) {
     const RunnerChunk& c = chunks[i];
     const auto where = [i] { return "step chunk " + std::to_string(i) + ": "; };
-    if (!seqs_.contains(c.seq)) {
+    const auto info = seqs_.find(c.seq);
+    if (info == seqs_.end()) {
       return InvalidArgument(where() + "unknown sequence " + std::to_string(c.seq));
+    }
+    if (kind == ResultKind::kSample && !info->second.has_sampler) {
+      return InvalidArgument(where() + "sequence " + std::to_string(c.seq) +
+                             " has no sampler (SetSampling)");
     }
     const int32_t n = static_cast<int32_t>(c.tokens.size());
     const int32_t last_row = kind == ResultKind::kNextLogProb ? n - 1 : n;
-    if (n == 0 || c.row_begin < 0 || c.row_begin > c.row_end || c.row_end > last_row) {
+    const bool sample_rows_ok =
+        kind != ResultKind::kSample || (c.row_begin == n - 1 && c.row_end == n);
+    if (n == 0 || c.row_begin < 0 || c.row_begin > c.row_end || c.row_end > last_row ||
+        !sample_rows_ok) {
       return InvalidArgument(where() + "rows [" + std::to_string(c.row_begin) + ", " +
                              std::to_string(c.row_end) + ") do not fit " + std::to_string(n) +
                              " tokens");
@@ -142,6 +164,8 @@ Status ModelRunner::Step(std::span<const RunnerChunk> chunks, ResultKind kind,
   plan_.kind = kind;
   plan_.edits.swap(pending_edits_);
   pending_edits_.clear();
+  plan_.samplers.swap(pending_samplers_);
+  pending_samplers_.clear();
   step_load_ = replica_load_;
   for (const RunnerChunk& c : chunks) {
     SeqInfo& info = seqs_.at(c.seq);
@@ -216,12 +240,23 @@ void ModelRunner::Broadcast(std::vector<int32_t>& words) {
 Status ModelRunner::Execute(const StepPlan& plan, StepResults* results) {
   const Clock::time_point start = Clock::now();
   for (const PlanEdit& e : plan.edits) {
+    if (e.num_tokens < 0) samplers_.erase(e.seq);
     const auto it = local_.find(e.seq);
     if (it == local_.end()) continue;  // held by another replica
     if (e.num_tokens < 0) {
       local_.erase(it);
+      history_.erase(e.seq);
     } else {
       it->second.set_num_tokens(e.num_tokens);
+      if (history_.contains(e.seq)) history_[e.seq].resize(e.num_tokens);
+    }
+  }
+  if (model_.last_stage()) {
+    for (const PlanSampler& p : plan.samplers) {
+      auto it = samplers_.find(p.seq);
+      if (it == samplers_.end()) it = samplers_.emplace(p.seq, SeqSampler{p.params, Rng(p.seed), 0}).first;
+      it->second.params = p.params;
+      it->second.prompt_end = p.prompt_end;
     }
   }
   const double collectives = options_.tensor_timer ? options_.tensor_timer->seconds() : 0.0;
@@ -293,6 +328,7 @@ Status ModelRunner::CollectResults(const StepPlan& plan, StepResults& results) {
       to = reinterpret_cast<uint8_t*>(results.logits.data());
       break;
     case ResultKind::kArgMax:
+    case ResultKind::kSample:
       results.tokens.resize(total / sizeof(int32_t));
       to = reinterpret_cast<uint8_t*>(results.tokens.data());
       break;
@@ -354,6 +390,7 @@ Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t e
   next_tokens_.clear();
   batch_seqs_.clear();
   chunk_ends_.clear();
+  row_seqs_.clear();
   int64_t stream = 0;  // where the current chunk starts in the replica's stream
   for (size_t k = 0; k < mine_.size(); ++k) {
     const PlanChunk& c = plan.chunks[mine_[k]];
@@ -364,6 +401,10 @@ Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t e
       batch_seqs_.push_back(seq);
       chunk_ends_.push_back(static_cast<int32_t>(seq->num_tokens() + (stream + c.num_tokens - lo)));
       const int32_t* tokens = plan.tokens.data() + mine_start_[k];
+      if (model_.last_stage()) {
+        std::vector<int32_t>& history = history_[c.seq];
+        history.insert(history.end(), tokens + (lo - stream), tokens + (hi - stream));
+      }
       for (int64_t t = lo; t < hi; ++t) {
         const int64_t row = t - stream;  // row inside the chunk
         ids_.push_back(tokens[row]);
@@ -372,6 +413,7 @@ Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t e
         if (row >= c.row_begin && row < c.row_end) {
           rows_.push_back(static_cast<int32_t>(ids_.size() - 1));
           next_tokens_.push_back(row + 1 < c.num_tokens ? tokens[row + 1] : -1);
+          row_seqs_.push_back(c.seq);
         }
       }
     }
@@ -416,7 +458,7 @@ Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t e
   }
   const int64_t vocab = config.vocab_size;
   for (size_t r = 0; r < rows_.size(); ++r) {
-    const float* row = logits_.data() + r * vocab;
+    float* row = logits_.data() + r * vocab;
     switch (plan.kind) {
       case ResultKind::kLogits: {
         const uint8_t* bytes = reinterpret_cast<const uint8_t*>(row);
@@ -429,6 +471,19 @@ Status ModelRunner::RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t e
       case ResultKind::kNextLogProb:
         Append(replica_rows_, LogProb(row, vocab, next_tokens_[r]));
         break;
+      case ResultKind::kSample: {
+        const auto it = samplers_.find(row_seqs_[r]);
+        if (it == samplers_.end()) {
+          return InvalidArgument("sequence " + std::to_string(row_seqs_[r]) +
+                                 " has no sampler (SetSampling)");
+        }
+        SeqSampler& s = it->second;
+        const std::span<const int32_t> all = history_.at(row_seqs_[r]);
+        const size_t split = std::min<size_t>(s.prompt_end, all.size());
+        Append(replica_rows_, sampler_.Sample(std::span<float>(row, vocab), s.params,
+                                              all.first(split), all.subspan(split), s.rng));
+        break;
+      }
     }
   }
   return Status::Ok();

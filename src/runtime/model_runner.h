@@ -18,6 +18,7 @@
 #include "dist/world.h"
 #include "kv_cache/kv_cache.h"
 #include "models/causal_lm.h"
+#include "runtime/sampler.h"
 #include "runtime/step_plan.h"
 
 namespace dsi::runtime {
@@ -44,7 +45,7 @@ struct RunnerChunk {
 // Results of the requested rows, in chunk order then row order.
 struct StepResults {
   std::vector<float> logits;     // kLogits: [rows, vocab]
-  std::vector<int32_t> tokens;   // kArgMax: [rows]
+  std::vector<int32_t> tokens;   // kArgMax, kSample: [rows]
   std::vector<double> logprobs;  // kNextLogProb: [rows] natural log
 };
 
@@ -87,6 +88,10 @@ class ModelRunner {
   // keep only its first num_tokens tokens.
   void Release(int32_t seq);
   void Truncate(int32_t seq, int64_t num_tokens);
+  // Applied at the start of the next step: how ResultKind::kSample draws the sequence's next
+  // tokens. The last pipeline stage samples; its generator is seeded with `seed` the first
+  // time and continues afterwards. Tokens from index prompt_end on count as generated.
+  void SetSampling(int32_t seq, const SamplingParams& params, int64_t prompt_end, uint64_t seed);
   // One step over `chunks` (distinct sequences). ResourceExhausted when a replica's KV cache
   // is full: nothing is computed for that replica and its sequences keep their tokens.
   Status Step(std::span<const RunnerChunk> chunks, ResultKind kind, StepResults& results);
@@ -104,6 +109,13 @@ class ModelRunner {
   struct SeqInfo {
     int replica = -1;  // -1 until its first step
     int64_t num_tokens = 0;
+    bool has_sampler = false;  // SetSampling was called
+  };
+  // The last stage's sampling state of a sequence (PlanSampler).
+  struct SeqSampler {
+    SamplingParams params;
+    Rng rng;
+    int64_t prompt_end = 0;
   };
   // Runs this rank's part of a plan. Driver: fills `results`.
   Status Execute(const StepPlan& plan, StepResults* results);
@@ -123,6 +135,10 @@ class ModelRunner {
   RunnerOptions options_;
   RunnerStats stats_;
   std::unordered_map<int32_t, kv_cache::SequenceKv> local_;  // this replica's sequences
+  // Last stage: every token of this replica's sequences, and their samplers.
+  std::unordered_map<int32_t, std::vector<int32_t>> history_;
+  std::unordered_map<int32_t, SeqSampler> samplers_;
+  Sampler sampler_;
 
   // Driver bookkeeping.
   std::unordered_map<int32_t, SeqInfo> seqs_;
@@ -130,6 +146,7 @@ class ModelRunner {
   std::vector<int64_t> step_load_;     // the same, counting this step's chunks
   std::vector<int32_t> step_seqs_;     // this step's sequences, sorted
   std::vector<PlanEdit> pending_edits_;
+  std::vector<PlanSampler> pending_samplers_;
   int32_t next_seq_ = 0;
   bool shut_down_ = false;
 
@@ -138,7 +155,7 @@ class ModelRunner {
   std::vector<int32_t> words_;
   std::vector<int32_t> mine_;       // indices of this replica's chunks in the plan
   std::vector<int64_t> mine_start_;  // offset of each of those chunks in plan.tokens
-  std::vector<int32_t> ids_, positions_, token_seq_, rows_, next_tokens_, chunk_ends_;
+  std::vector<int32_t> ids_, positions_, token_seq_, rows_, next_tokens_, chunk_ends_, row_seqs_;
   std::vector<kv_cache::SequenceKv*> batch_seqs_;
   std::vector<uint8_t> stage_in_, stage_out_;
   std::vector<float> logits_;

@@ -138,6 +138,48 @@ TEST(ModelRunnerTest, NextLogProbMatchesTheLogits) {
   }
 }
 
+// kSample draws on the last stage exactly what the sampler draws from the returned logits,
+// with the sequence's own generator continuing from step to step.
+TEST(ModelRunnerTest, SampleOnTheLastStageMatchesTheSamplerOnLogits) {
+  Loaded l = Load("qwen2", 64);
+  ModelRunner runner(dist::World::Single(), nullptr, *l.model, *l.cache, {1});
+  SamplingParams params;
+  params.temperature = 0.8f;
+  params.top_p = 0.95f;
+  params.repetition_penalty = 1.3f;
+  params.frequency_penalty = 0.4f;
+  constexpr uint64_t kSeed = 77;
+  const int32_t on_logits = runner.NewSequence(), on_stage = runner.NewSequence();
+  const int32_t n = static_cast<int32_t>(kPromptA.size());
+  StepResults out;
+  const RunnerChunk no_sampler{on_stage, kPromptA, n - 1, n};
+  EXPECT_EQ(runner.Step({&no_sampler, 1}, ResultKind::kSample, out).code(),
+            ErrorCode::kInvalidArgument);
+  runner.SetSampling(on_stage, params, n, kSeed);
+  const RunnerChunk not_last{on_stage, kPromptA, 0, n};
+  EXPECT_EQ(runner.Step({&not_last, 1}, ResultKind::kSample, out).code(),
+            ErrorCode::kInvalidArgument);
+
+  Sampler sampler(static_cast<int>(runner.vocab_size()));
+  Rng rng(kSeed);
+  std::vector<int32_t> history = kPromptA;
+  RunnerChunk a{on_logits, kPromptA, n - 1, n}, b{on_stage, kPromptA, n - 1, n};
+  std::vector<int32_t> next(1);
+  for (int i = 0; i < 6; ++i) {
+    StepResults logits, sampled;
+    ASSERT_TRUE(runner.Step({&a, 1}, ResultKind::kLogits, logits).ok());
+    ASSERT_TRUE(runner.Step({&b, 1}, ResultKind::kSample, sampled).ok());
+    const std::span<const int32_t> all = history;
+    const int32_t want = sampler.Sample(logits.logits, params, all.first(n), all.subspan(n), rng);
+    ASSERT_EQ(sampled.tokens.size(), 1u);
+    EXPECT_EQ(sampled.tokens[0], want) << "token " << i;
+    next[0] = want;
+    history.push_back(want);
+    a = {on_logits, next, 0, 1};
+    b = {on_stage, next, 0, 1};
+  }
+}
+
 // Two data-parallel replicas on in-process ranks: a new sequence goes to the replica holding
 // the fewest cached tokens, and each replica computes what one process computes.
 TEST(ModelRunnerTest, DataParallelRoutesByTokens) {

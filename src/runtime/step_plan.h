@@ -1,5 +1,6 @@
 // StepPlan: what every rank of the job computes in one engine step (design.md §3): cache edits
-// (sequences released or truncated), then new tokens of several sequences, each tagged with
+// (sequences released or truncated) and sampler settings, then new tokens of several sequences,
+// each tagged with
 // the data-parallel replica that holds it, and which rows' results rank 0 wants back. Plain
 // data that encodes to int32 words, so rank 0 can broadcast it to every rank.
 #pragma once
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "runtime/sampler.h"
 
 namespace dsi::runtime {
 
@@ -23,11 +25,22 @@ enum class ResultKind : int32_t {
   kLogits = 1,         // the [vocab] f32 logits
   kArgMax = 2,         // the greedy token (runtime::ArgMax of the logits)
   kNextLogProb = 3,    // log-softmax of the logits at the chunk's next token (perplexity)
+  kSample = 4,         // the token the sequence's sampler (PlanSampler) draws; last row only
 };
 
 struct PlanEdit {
   int32_t seq = 0;
   int32_t num_tokens = -1;  // keep the first num_tokens cached tokens; -1: release the sequence
+};
+
+// Sets how a sequence samples (ResultKind::kSample) from this step on. The last stage keeps,
+// per sequence, the parameters, a generator seeded once with `seed`, and the sequence's tokens;
+// those from index prompt_end on count as generated (OpenAI presence/frequency penalties).
+struct PlanSampler {
+  int32_t seq = 0;
+  int32_t prompt_end = 0;
+  uint64_t seed = 0;
+  SamplingParams params;
 };
 
 struct PlanChunk {
@@ -43,6 +56,7 @@ struct StepPlan {
   PlanOp op = PlanOp::kStep;
   ResultKind kind = ResultKind::kLogits;
   std::vector<PlanEdit> edits;
+  std::vector<PlanSampler> samplers;
   std::vector<PlanChunk> chunks;
   std::vector<int32_t> tokens;  // the chunks' tokens, concatenated in chunk order
 
