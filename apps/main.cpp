@@ -1,5 +1,8 @@
 // dsinfer: entry point; dispatches to the subcommands in this folder.
+#include <algorithm>
 #include <cstdio>
+#include <vector>
+#include <string>
 
 #include "commands.h"
 #include "core/logging.h"
@@ -20,6 +23,19 @@ int main(int argc, char** argv) {
   dsi::apps::RegisterPerplexity(app, exit_code);
   dsi::apps::RegisterChat(app, exit_code);
   dsi::apps::RegisterBench(app, exit_code);
+  // CLI11 reports an unknown command word as "A subcommand is required"; name it instead.
+  const std::vector<CLI::App*> commands = app.get_subcommands({});
+  const auto known = [&](const std::string& word) {
+    return std::any_of(commands.begin(), commands.end(),
+                       [&](const CLI::App* c) { return c->check_name(word); });
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
+    std::string names;
+    for (const CLI::App* sub : commands) names += " " + sub->get_name();
+    std::fprintf(stderr, "dsinfer: unknown command '%s'; the commands are:%s\n", argv[1],
+                 names.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -60,3 +60,9 @@ def test_unknown_option_fails_clearly(run, tmp_path):
     r = run("inspect")  # model_dir is required
     assert r.rc != 0
     assert "model_dir" in r.err
+
+
+def test_unknown_command_is_named(run):
+    r = run("rnu", "x")
+    assert r.rc == 2, r.all
+    assert "unknown command 'rnu'" in r.err and " run " in r.err, r.all
