@@ -315,8 +315,9 @@ Status ModelRunner::CollectResults(const StepPlan& plan, StepResults& results) {
     groups_->world().Recv(received_[r].data(), received_[r].size(), source, kResultTag);
   }
   if (!failed_replicas_.empty()) {
-    return ResourceExhausted("the KV cache of data-parallel replica " +
-                             std::to_string(failed_replicas_[0]) +
+    const std::string which =
+        world_.dp() > 1 ? " of data-parallel replica " + std::to_string(failed_replicas_[0]) : "";
+    return ResourceExhausted("the KV cache" + which +
                              " has no room for this step's tokens (raise --kv-tokens)");
   }
   // Replica rows are in the order of that replica's chunks; interleave them in plan order.

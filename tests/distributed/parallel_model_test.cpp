@@ -6,7 +6,8 @@
 //     (the single-process run itself matches transformers to ~2e-6 of the range);
 //   * greedy generation of all prompts at once, max_new_tokens each: identical ids, and
 //     equal to transformers' greedy ids stored in the fixture.
-// Exit 0 only when every fixture passes on rank 0.
+// Then a step that overflows the KV cache must fail cleanly on every rank and the job go on.
+// Exit 0 only when every check passes on rank 0.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -123,6 +124,41 @@ dsi::Result<Outputs> RunFixture(const Fixture& f, const dsi::runtime::ParallelAr
   return out;
 }
 
+// A step that does not fit a replica's KV cache fails on every rank before any message and the
+// job goes on: the sequence keeps its tokens and a step that fits succeeds. Returns failures.
+int FullCacheCheck(const Fixture& f, const dsi::runtime::ParallelArgs& layout,
+                   dsi::dist::Communicator* world) {
+  dsi::runtime::SessionOptions o;
+  o.model_dir = f.model_dir.string();
+  o.model.compute_dtype = dsi::DType::kF32;
+  o.parallel = layout;
+  o.kv_tokens = 32;  // two 16-token blocks per replica
+  auto session = dsi::runtime::ModelSession::Open(o, world);
+  if (!session.ok()) {
+    std::fprintf(stderr, "full-cache check: %s\n", session.status().ToString().c_str());
+    return 1;
+  }
+  ModelRunner& runner = (*session)->runner();
+  if (!runner.is_driver()) return runner.Follow().ok() ? 0 : 1;
+  std::vector<RunnerChunk> chunks;
+  const std::vector<int32_t> ten(10, 3), thirty(30, 4), four(4, 5);
+  for (int r = 0; r < runner.num_replicas(); ++r) chunks.push_back({runner.NewSequence(), ten, 9, 10});
+  StepResults out;
+  int failures = !runner.Step(chunks, ResultKind::kArgMax, out).ok();
+  for (RunnerChunk& c : chunks) c = {c.seq, thirty, 29, 30};
+  const dsi::Status full = runner.Step(chunks, ResultKind::kArgMax, out);
+  failures += full.code() != dsi::ErrorCode::kResourceExhausted;
+  for (RunnerChunk& c : chunks) {
+    failures += runner.NumTokens(c.seq) != 10;
+    c = {c.seq, four, 3, 4};
+  }
+  failures += !runner.Step(chunks, ResultKind::kArgMax, out).ok();
+  for (const RunnerChunk& c : chunks) failures += runner.NumTokens(c.seq) != 14;
+  std::printf("full KV cache: %s; %s\n", full.ToString().c_str(),
+              failures ? "FAIL" : "the job went on");
+  return failures;
+}
+
 std::string Join(const std::vector<int32_t>& v) {
   std::ostringstream s;
   for (size_t i = 0; i < v.size(); ++i) s << (i ? " " : "") << v[i];
@@ -203,6 +239,10 @@ int main(int argc, char** argv) {
       }
     }
     failures += !logits_ok + !greedy_ok + !hf_ok;
+  }
+  if (!fixtures.empty()) {
+    const int full = FullCacheCheck(fixtures.front(), layout, world.get());
+    if (driver) failures += full;
   }
   if (driver) {
     std::printf("[%s] %zu fixtures, %d failures\n", name.c_str(), fixtures.size(), failures);
