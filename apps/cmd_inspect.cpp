@@ -14,6 +14,9 @@
 #include "loader/safetensors.h"
 #include "models/config.h"
 #include "models/model_stats.h"
+#include "models/pipeline_stages.h"
+#include "models/rank_plan.h"
+#include "model_session.h"
 #include "models/tensor_check.h"
 #include "models/tensor_table.h"
 
@@ -286,6 +289,19 @@ void PrintHuman(const Json& r, bool list_tensors) {
                Grouped(kv_max["tokens"].get<int64_t>()) + " tokens (max_position_embeddings) " +
                Bytes(kv_max["bf16"].get<int64_t>()) + " bf16, " +
                Bytes(kv_max["f32"].get<int64_t>()) + " f32");
+  if (r.contains("rank_plan")) {
+    const Json& plan = r["rank_plan"];
+    line("ranks", "tp " + plan["tp"].dump() + " x pp " + plan["pp"].dump() + " (ep " +
+                      plan["ep"].dump() + ") = " + plan["ranks_per_replica"].dump() +
+                      " ranks per replica, " + plan["dtype"].get<std::string>() + " compute");
+    for (const Json& k : plan["ranks"]) {
+      line("", "rank " + k["rank"].dump() + " (pp " + k["pp_rank"].dump() + ", tp " +
+                   k["tp_rank"].dump() + "): layers [" + k["layers"][0].dump() + ", " +
+                   k["layers"][1].dump() + "), weights " +
+                   Bytes(k["weight_bytes"].get<int64_t>()) + ", KV cache " +
+                   Bytes(k["kv_cache_bytes_per_token"].get<int64_t>()) + " per token");
+    }
+  }
   if (r.contains("checkpoint")) {
     const Json& cp = r["checkpoint"];
     line("checkpoint", cp["files"].dump() + " file(s), " + cp["tensors"].dump() + " tensors, " +
@@ -339,7 +355,40 @@ void PrintHuman(const Json& r, bool list_tensors) {
   line("status", r["status"].get<std::string>());
 }
 
-int Inspect(const std::string& path_arg, bool json, bool list_tensors) {
+struct LayoutArgs {
+  int tp = 1;
+  int pp = 1;
+  int ep = 0;
+  std::string pp_layers;
+  std::string dtype = "bf16";
+  bool given() const { return tp > 1 || pp > 1 || ep > 0 || !pp_layers.empty(); }
+};
+
+// What each rank of one replica holds under the layout (models::PlanRanks).
+Result<Json> RankPlanSection(const models::ModelConfig& c, const LayoutArgs& a) {
+  DSI_ASSIGN_OR_RETURN(const DType dtype, ParseComputeDType(a.dtype));
+  DSI_ASSIGN_OR_RETURN(std::vector<int64_t> counts, models::ParseLayerCounts(a.pp_layers));
+  DSI_ASSIGN_OR_RETURN(const std::vector<models::RankPlan> plan,
+                       models::PlanRanks(c, {a.tp, a.pp, a.ep, std::move(counts)}, dtype));
+  Json ranks = Json::array();
+  for (size_t r = 0; r < plan.size(); ++r) {
+    const models::RankPlan& p = plan[r];
+    ranks.push_back({{"rank", r},
+                     {"pp_rank", p.pp_rank},
+                     {"tp_rank", p.tp_rank},
+                     {"layers", {p.layers.begin, p.layers.end}},
+                     {"weight_bytes", p.weight_bytes},
+                     {"kv_cache_bytes_per_token", p.kv_bytes_per_token}});
+  }
+  return Json{{"tp", a.tp},
+              {"pp", a.pp},
+              {"ep", a.ep == 0 ? a.tp : a.ep},
+              {"dtype", a.dtype},
+              {"ranks_per_replica", plan.size()},
+              {"ranks", ranks}};
+}
+
+int Inspect(const std::string& path_arg, bool json, bool list_tensors, const LayoutArgs& layout) {
   const fs::path path = path_arg;
   std::error_code ec;
   const bool config_only = fs::is_regular_file(path, ec) && path.extension() == ".json";
@@ -364,6 +413,11 @@ int Inspect(const std::string& path_arg, bool json, bool list_tensors) {
   report["config"] = ConfigSection(*config);
   report.update(ParametersAndMemory(*config));
   report["unsupported_features"] = config->unsupported_features;
+  if (layout.given()) {
+    Result<Json> plan = RankPlanSection(*config, layout);
+    if (!plan.ok()) return fail(plan.status(), "invalid layout");
+    report["rank_plan"] = std::move(*plan);
+  }
   int exit_code = config->unsupported_features.empty() ? kExitOk : kExitUnsupported;
   if (!config_only) {
     Status st = CheckCheckpoint(*config, path, list_tensors, report);
@@ -402,7 +456,8 @@ void RegisterInspect(CLI::App& app, int& exit_code) {
       "inspect",
       "Show what a checkpoint holds and check it against the model's tensor table: architecture, "
       "config, parameter counts (total, active per token), dtypes, tensors per layer, missing / "
-      "unexpected / wrongly shaped tensors, unsupported features, weight and KV-cache memory. "
+      "unexpected / wrongly shaped tensors, unsupported features, weight and KV-cache memory; "
+      "with --tp/--pp/--ep, what each rank of that layout holds. "
       "Exit status: 0 complete and supported, 2 invalid config, unreadable or incomplete "
       "checkpoint, 3 complete but unsupported.");
   auto model_dir = std::make_shared<std::string>();
@@ -414,8 +469,16 @@ void RegisterInspect(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_flag("--json", *json, "Print the full report as JSON");
   cmd->add_flag("--tensors", *tensors, "List every tensor (name, dtype, shape) and every problem");
-  cmd->callback(
-      [model_dir, json, tensors, &exit_code] { exit_code = Inspect(*model_dir, *json, *tensors); });
+  auto layout = std::make_shared<LayoutArgs>();
+  cmd->add_option("--tp", layout->tp, "Plan per rank: tensor-parallel size");
+  cmd->add_option("--pp", layout->pp, "Plan per rank: pipeline stages");
+  cmd->add_option("--ep", layout->ep, "Plan per rank: expert-parallel size (0 = tp)");
+  cmd->add_option("--pp-layers", layout->pp_layers, "Plan per rank: layers per stage, e.g. 4,4,3");
+  cmd->add_option("--dtype", layout->dtype, "Compute dtype of the per-rank plan: bf16 or f32")
+      ->capture_default_str();
+  cmd->callback([model_dir, json, tensors, layout, &exit_code] {
+    exit_code = Inspect(*model_dir, *json, *tensors, *layout);
+  });
 }
 
 }  // namespace dsi::apps

@@ -56,6 +56,8 @@ class ModelSession {
   const dist::World& world() const { return world_; }
   const models::ModelConfig& config() const { return model_->config(); }
   double load_seconds() const { return load_seconds_; }
+  // This rank's KV cache bytes per token (its stage's layers, its heads).
+  int64_t kv_bytes_per_token() const { return model_->KvSpec().BytesPerToken(); }
   // Weight bytes each world rank loaded (every rank knows every rank's figure).
   const std::vector<int64_t>& rank_weight_bytes() const { return rank_weight_bytes_; }
   // Time this rank spent in tensor-parallel collectives (null on a single process).

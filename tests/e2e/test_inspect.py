@@ -207,3 +207,27 @@ def test_config_only_inspect_of_real_models(run):
     # MLA cache: 61 layers x (512 + 64) values x 2 bytes
     assert report["memory"]["kv_cache_bytes_per_token"]["bf16"] == 61 * 576 * 2
     assert "checkpoint" not in report
+
+
+def test_rank_plan_of_a_layout(run):
+    """--tp/--pp: what each rank holds (checked against real loads in the C++ rank_plan test)."""
+    r = run("inspect", CONFIGS / "real" / "deepseek_v3.json", "--json", "--tp", "8", "--pp", "4")
+    assert r.rc == 0, r.all
+    report = r.json()
+    plan = report["rank_plan"]
+    ranks = plan["ranks"]
+    assert len(ranks) == plan["ranks_per_replica"] == 32
+    # Stages cover the 61 layers in order; ranks are tp innermost.
+    assert ranks[0]["layers"][0] == 0 and ranks[-1]["layers"][1] == 61
+    assert [k["pp_rank"] for k in ranks] == [k // 8 for k in range(32)]
+    bf16 = report["memory"]["weights_bf16_bytes"]
+    total = sum(k["weight_bytes"] for k in ranks)
+    # Replicated pieces (norms, routers, MLA down-projections) make the sum exceed one copy.
+    assert bf16 <= total < 1.05 * bf16
+    for k in ranks:
+        assert 0.8 * bf16 / 32 < k["weight_bytes"] < 1.2 * bf16 / 32, k
+    # MLA caches the latent on every tp rank: each stage holds its layers' 576 values.
+    layers = ranks[0]["layers"][1] - ranks[0]["layers"][0]
+    assert ranks[0]["kv_cache_bytes_per_token"] == layers * 576 * 2
+    bad = run("inspect", CONFIGS / "real" / "deepseek_v3.json", "--tp", "3")
+    assert bad.rc == 2 and "num_attention_heads 128 is not divisible by tp" in bad.err, bad.all
