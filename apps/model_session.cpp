@@ -43,7 +43,12 @@ void SetStatusCallback(CLI::App* cmd, int& exit_code, std::function<Status()> fn
   cmd->callback([cmd, &exit_code, fn = std::move(fn)] {
     const Status s = fn();
     if (!s.ok()) {
-      std::cerr << cmd->get_name() << ": " << s.ToString() << "\n";
+      // One write per line, so the ranks of a job do not interleave their messages; ranks
+      // other than 0 say which they are.
+      const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+      const std::string who =
+          rank != nullptr && std::string(rank) != "0" ? "[rank " + std::string(rank) + "] " : "";
+      std::cerr << (who + cmd->get_name() + ": " + s.ToString() + "\n") << std::flush;
       exit_code = 2;
     }
   });

@@ -58,8 +58,9 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   // The layout is checked against the number of ranks before anything else.
   DSI_ASSIGN_OR_RETURN(world_, dist::World::Create(size, rank, {p.tp, p.pp, p.dp, p.ep}));
   if (size > 1) groups_.emplace(dist::GroupCommunicators::Create(world_, *world_comm));
-  // Every rank must run the same model with the same options.
-  DSI_ASSIGN_OR_RETURN(const std::string config_text, ReadConfigText(o.model_dir));
+  // Every rank must run the same model with the same options. A rank that cannot read the
+  // config still takes part (with a print no other rank has), so nobody is left waiting.
+  const Result<std::string> config_text = ReadConfigText(o.model_dir);
   std::ostringstream mine;
   std::vector<std::string> files;  // the weight files' names and sizes
   std::error_code ec;
@@ -71,11 +72,13 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   }
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) mine << f << '\n';
-  mine << config_text << '\n' << o.fingerprint << " dtype=" << DTypeName(o.model.compute_dtype)
+  mine << (config_text.ok() ? *config_text : config_text.status().ToString()) << '\n'
+       << o.fingerprint << " dtype=" << DTypeName(o.model.compute_dtype)
        << " tp=" << p.tp << " pp=" << p.pp << " dp=" << p.dp << " ep=" << p.ep
        << " pp_layers=" << p.pp_layers << " micro=" << p.micro_batches << " kv=" << o.kv_tokens;
   const std::vector<double> prints =
       GatherDoubles(static_cast<double>(Fingerprint(mine.str()) >> 12));
+  if (!config_text.ok()) return config_text.status();
   for (int r = 1; r < world_.size(); ++r) {
     if (prints[r] != prints[0]) {
       return InvalidArgument("rank " + std::to_string(r) +
