@@ -1,7 +1,11 @@
 // Sliced, converting weight loader.
 #include "loader/weight_loader.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -14,6 +18,15 @@
 
 namespace dsi::loader {
 namespace {
+
+// Gives the pages of a tensor in a read-only file mapping back (madvise DONTNEED): they leave
+// the process's resident set; the file's page cache is untouched and a later access reloads.
+void DropPages(const Tensor& t) {
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(t.data()) / page * page;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(t.data()) + t.SizeBytes();
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
@@ -113,6 +126,12 @@ class Loader {
     DSI_ASSIGN_OR_RETURN(const Tensor src, checkpoint_.Get(ref.name));
     ++stats_.num_tensors;
     stats_.bytes_written += ref.dest.SizeBytes();
+    // The mapped pages count in this rank's RSS until dropped; drop them once read, so the peak
+    // stays near the rank's own weights (a later reader of the same pages reads them again).
+    struct DropAfter {
+      const Tensor& t;
+      ~DropAfter() { DropPages(t); }
+    } drop{src};
     if (info->dtype == DType::kF8E4M3) return LoadFp8(ref, src);
     const int64_t full_cols = src.rank() > 1 ? src.dim(1) : 1;
     const int64_t cols = src.rank() > 1 ? ref.cols.size() : 1;
@@ -146,6 +165,10 @@ class Loader {
                              entry->second.shape.ToString());
     }
     DSI_ASSIGN_OR_RETURN(const Tensor scale, checkpoint_.Get(scale_name));
+    struct DropAfter {
+      const Tensor& t;
+      ~DropAfter() { DropPages(t); }
+    } drop{scale};
     ++stats_.num_fp8_tensors;
     stats_.bytes_read += ref.rows.size() * ref.cols.size();
     return DequantizeSlice(src, scale, config_.quantization.weight_block_size[0],
