@@ -20,8 +20,8 @@ test-unit: build
 # The loader and core tests again under AddressSanitizer + UBSan.
 test-asan: setup
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDSI_SANITIZE=ON
-	cmake --build $(ASAN_BUILD) -j $(JOBS) --target dsi_core_test dsi_loader_test
-	ASAN_OPTIONS=allocator_may_return_null=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -R '^(core|loader)$$'
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target dsi_core_test dsi_loader_test dsi_runtime_test
+	ASAN_OPTIONS=allocator_may_return_null=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -R '^(core|loader|runtime)$$'
 
 test: test-unit test-asan
 
