@@ -34,6 +34,11 @@ void SingleProcessCommunicator::Send(const void* data, size_t bytes, int dest, i
                    << "sends to itself (it would wait for its own Recv)";
 }
 
+std::unique_ptr<RecvRequest> SingleProcessCommunicator::PostRecv(void*, size_t, int source, int) {
+  DSI_CHECK(false) << "PostRecv from rank " << source << " in a communicator of size 1";
+  return nullptr;
+}
+
 void SingleProcessCommunicator::Recv(void* data, size_t bytes, int source, int tag) {
   DSI_CHECK(false) << "Recv from rank " << source << " in a communicator of size 1";
 }

@@ -29,6 +29,14 @@ inline constexpr int kMaxTag = 32767;
 //   check after a collective.
 // * Sums follow [NOTE: fixed reduction order] (reduce_order.h), so every rank gets bitwise
 //   the same result, on every run, in every implementation.
+// A receive posted by Communicator::PostRecv. Wait blocks until the data is in the buffer.
+// Destroying a request that was not waited for cancels the receive.
+class RecvRequest {
+ public:
+  virtual ~RecvRequest() = default;
+  virtual void Wait() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -50,6 +58,11 @@ class Communicator {
   // neither side waits for the other. Recv must name the same byte count as the Send.
   virtual void Send(const void* data, size_t bytes, int dest, int tag) = 0;
   virtual void Recv(void* data, size_t bytes, int source, int tag) = 0;
+  // Posts a receive and returns at once: a matching Send can then complete while this rank
+  // does other work (e.g. rank 0 computing its pipeline stage while the last stage returns
+  // an earlier step's results). `data` must stay valid until Wait returns. Messages from one
+  // source with one tag match posted receives and Recvs in the order they were posted.
+  virtual std::unique_ptr<RecvRequest> PostRecv(void* data, size_t bytes, int source, int tag) = 0;
   virtual void Barrier() = 0;
   // Collective: ranks passing the same color (≥ 0) form a new communicator in which they
   // are ordered by key (ties by rank), as MPI_Comm_split. See GroupCommunicators for the
@@ -81,6 +94,7 @@ class SingleProcessCommunicator final : public Communicator {
   void Broadcast(void* data, size_t bytes, int root) override;
   void Send(const void* data, size_t bytes, int dest, int tag) override;
   void Recv(void* data, size_t bytes, int source, int tag) override;
+  std::unique_ptr<RecvRequest> PostRecv(void* data, size_t bytes, int source, int tag) override;
   void Barrier() override {}
   std::unique_ptr<Communicator> Split(int color, int key) override;
 };

@@ -166,6 +166,18 @@ void FakeCommunicator::Send(const void* data, size_t bytes, int dest, int tag) {
               ") other than itself)");
   Require(lock, tag >= 0 && tag <= kMaxTag,
           "Send tag " + std::to_string(tag) + " outside [0, " + std::to_string(kMaxTag) + "]");
+  // A posted receive takes the message at once (the earliest posted one: MPI's order).
+  for (PostedRecv& p : group_->posted) {
+    if (p.done || p.source != rank_ || p.dest != dest || p.tag != tag) continue;
+    Require(lock, p.bytes == bytes,
+            "Send of " + std::to_string(bytes) + " bytes to rank " + std::to_string(dest) +
+                " tag " + std::to_string(tag) + " matched a PostRecv of " +
+                std::to_string(p.bytes) + " bytes");
+    if (bytes > 0) std::memcpy(p.data, data, bytes);
+    p.done = true;
+    u.cv.notify_all();
+    return;
+  }
   auto it = group_->mailbox.insert(group_->mailbox.end(),
                                    Message{rank_, dest, tag, data, bytes, /*taken=*/false});
   u.cv.notify_all();
@@ -207,6 +219,67 @@ void FakeCommunicator::Recv(void* data, size_t bytes, int source, int tag) {
   if (bytes > 0) std::memcpy(data, m->data, bytes);
   m->taken = true;
   u.cv.notify_all();
+}
+
+namespace {
+
+class FakeRecvRequest final : public RecvRequest {
+ public:
+  FakeRecvRequest(std::shared_ptr<Group> group, std::list<PostedRecv>::iterator posted,
+                  int universe_rank, std::string where)
+      : group_(std::move(group)), posted_(posted), universe_rank_(universe_rank),
+        where_(std::move(where)) {}
+  ~FakeRecvRequest() override {
+    if (waited_) return;
+    std::lock_guard<std::mutex> lock(group_->universe->mu);
+    group_->posted.erase(posted_);  // cancelled
+  }
+  void Wait() override {
+    Universe& u = *group_->universe;
+    std::unique_lock<std::mutex> lock(u.mu);
+    const auto it = posted_;
+    u.Wait(lock, universe_rank_, where_, [it] { return it->done; });
+    group_->posted.erase(posted_);
+    waited_ = true;
+  }
+
+ private:
+  std::shared_ptr<Group> group_;
+  std::list<PostedRecv>::iterator posted_;
+  int universe_rank_;
+  std::string where_;
+  bool waited_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<RecvRequest> FakeCommunicator::PostRecv(void* data, size_t bytes, int source,
+                                                        int tag) {
+  Universe& u = *group_->universe;
+  std::unique_lock<std::mutex> lock(u.mu);
+  if (u.failure) throw FakeWorldAborted(*u.failure);
+  Require(lock, source >= 0 && source < size() && source != rank_,
+          "PostRecv from rank " + std::to_string(source) + " (a peer in [0, " +
+              std::to_string(size()) + ") other than itself)");
+  auto posted = group_->posted.insert(group_->posted.end(),
+                                      PostedRecv{source, rank_, tag, data, bytes, false});
+  // A Send already waiting in the mailbox is taken now, in send order.
+  for (Message& m : group_->mailbox) {
+    if (m.taken || m.source != source || m.dest != rank_ || m.tag != tag) continue;
+    Require(lock, m.bytes == bytes,
+            "PostRecv of " + std::to_string(bytes) + " bytes from rank " + std::to_string(source) +
+                " tag " + std::to_string(tag) + " matched a Send of " + std::to_string(m.bytes) +
+                " bytes");
+    if (bytes > 0) std::memcpy(data, m.data, bytes);
+    m.taken = true;
+    posted->done = true;
+    u.cv.notify_all();
+    break;
+  }
+  return std::make_unique<FakeRecvRequest>(
+      group_, posted, universe_rank(),
+      "Wait for PostRecv(" + std::to_string(bytes) + " bytes from rank " + std::to_string(source) +
+          ", tag " + std::to_string(tag) + ") on " + group_->Name());
 }
 
 }  // namespace dsi::dist::fake_internal

@@ -157,6 +157,42 @@ TEST_P(FakeWorldTest, SendRecvRingWithTagsAndFanIn) {
               }).ok());
 }
 
+TEST_P(FakeWorldTest, PostedReceivesLetEverySendComplete) {
+  const int n = GetParam();
+  if (n == 1) GTEST_SKIP() << "a rank never sends to itself";
+  ASSERT_TRUE(RunOnFakeRanks(n, [&](Communicator& comm) {
+                const int me = comm.rank();
+                const int next = (me + 1) % n;
+                const int prev = (me + n - 1) % n;
+                // Every rank sends before it waits: only the posted receives avoid a deadlock.
+                uint64_t first = 0, second = 0;
+                auto a = comm.PostRecv(&first, sizeof(first), prev, /*tag=*/3);
+                auto b = comm.PostRecv(&second, sizeof(second), prev, /*tag=*/3);
+                const uint64_t one = 10 * me + 1, two = 10 * me + 2;
+                comm.Send(&one, sizeof(one), next, 3);
+                comm.Send(&two, sizeof(two), next, 3);
+                b->Wait();
+                a->Wait();
+                EXPECT_EQ(first, 10u * prev + 1);
+                EXPECT_EQ(second, 10u * prev + 2);
+                // A receive posted after the Send (or before: the order is up to the threads)
+                // gets the message either way.
+                uint64_t late = 0;
+                if (me == 0) {
+                  comm.Barrier();
+                  auto c = comm.PostRecv(&late, sizeof(late), 1, /*tag=*/4);
+                  c->Wait();
+                  EXPECT_EQ(late, 77u);
+                } else if (me == 1) {
+                  const uint64_t v = 77;
+                  comm.Barrier();
+                  comm.Send(&v, sizeof(v), 0, 4);
+                } else {
+                  comm.Barrier();
+                }
+              }).ok());
+}
+
 TEST_P(FakeWorldTest, ManyMixedOperationsStayInStep) {
   const int n = GetParam();
   ASSERT_TRUE(RunOnFakeRanks(n, [&](Communicator& comm) {

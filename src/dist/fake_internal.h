@@ -77,12 +77,23 @@ struct Message {
   bool taken = false;
 };
 
+// A receive posted by PostRecv that no Send has filled yet.
+struct PostedRecv {
+  int source;
+  int dest;
+  int tag;
+  void* data;
+  size_t bytes;
+  bool done = false;
+};
+
 struct Group {
   std::shared_ptr<Universe> universe;
   int id = 0;
   std::vector<int> members;        // universe rank of each group rank
   std::map<uint64_t, Slot> slots;  // by collective sequence number
   std::list<Message> mailbox;      // Sends waiting for their Recv
+  std::list<PostedRecv> posted;    // receives waiting for their Send (PostRecv)
   std::string Name() const;        // "group 0 [ranks 0,1,2]"
 };
 
@@ -99,6 +110,7 @@ class FakeCommunicator final : public Communicator {
   void Broadcast(void* data, size_t bytes, int root) override;
   void Send(const void* data, size_t bytes, int dest, int tag) override;
   void Recv(void* data, size_t bytes, int source, int tag) override;
+  std::unique_ptr<RecvRequest> PostRecv(void* data, size_t bytes, int source, int tag) override;
   void Barrier() override;
   std::unique_ptr<Communicator> Split(int color, int key) override;
 

@@ -143,6 +143,15 @@ class MpiCommunicator final : public Communicator {
         << " group expected " << bytes << " bytes but the Send had " << received;
   }
 
+  std::unique_ptr<RecvRequest> PostRecv(void* data, size_t bytes, int source, int tag) override {
+    CheckPeer(source, tag, bytes, "PostRecv from");
+    auto request = std::make_unique<MpiRecvRequest>(*this, bytes, source, tag);
+    Check(MPI_Irecv(data, static_cast<int>(bytes), MPI_BYTE, source, tag, comm_,
+                    &request->request),
+          "MPI_Irecv");
+    return request;
+  }
+
   void Barrier() override {
     auto scope = Watchdog::Watch(watchdog_.get(), "Barrier", label().c_str(), 0);
     Check(MPI_Barrier(comm_), "MPI_Barrier");
@@ -159,6 +168,30 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  struct MpiRecvRequest final : RecvRequest {
+    MpiRecvRequest(const MpiCommunicator& comm, size_t bytes, int source, int tag)
+        : comm(comm), bytes(bytes), source(source), tag(tag) {}
+    ~MpiRecvRequest() override {
+      if (request == MPI_REQUEST_NULL) return;
+      MPI_Cancel(&request);
+      MPI_Wait(&request, MPI_STATUS_IGNORE);
+    }
+    void Wait() override {
+      auto scope = Watchdog::Watch(comm.watchdog_.get(), "Recv", comm.label().c_str(), bytes);
+      MPI_Status status;
+      comm.Check(MPI_Wait(&request, &status), "MPI_Wait");
+      int received = 0;
+      comm.Check(MPI_Get_count(&status, MPI_BYTE, &received), "MPI_Get_count");
+      DSI_CHECK(static_cast<size_t>(received) == bytes)
+          << "PostRecv from rank " << source << " tag " << tag << " on the " << comm.label()
+          << " group expected " << bytes << " bytes but the Send had " << received;
+    }
+    const MpiCommunicator& comm;
+    size_t bytes;
+    int source, tag;
+    MPI_Request request = MPI_REQUEST_NULL;
+  };
+
   void Check(int rc, const char* call) const {
     if (rc == MPI_SUCCESS) return;
     char text[MPI_MAX_ERROR_STRING];

@@ -37,6 +37,9 @@ class TimedCommunicator final : public Communicator {
     Timed t(*this);
     inner_.Recv(data, bytes, source, tag);
   }
+  std::unique_ptr<RecvRequest> PostRecv(void* data, size_t bytes, int source, int tag) override {
+    return inner_.PostRecv(data, bytes, source, tag);
+  }
   void Barrier() override {
     Timed t(*this);
     inner_.Barrier();

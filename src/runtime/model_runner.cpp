@@ -63,7 +63,6 @@ ModelRunner::ModelRunner(const dist::World& world, const dist::GroupCommunicator
       sampler_(static_cast<int>(model.config().vocab_size)) {
   DSI_CHECK(groups_ != nullptr || world_.size() == 1) << "a parallel runner needs communicators";
   replica_load_.assign(world_.dp(), 0);
-  received_.resize(world_.dp());
   replica_result_rows_.resize(world_.dp());
   cursor_.resize(world_.dp());
 }
@@ -122,6 +121,12 @@ void ModelRunner::Truncate(int32_t seq, int64_t num_tokens) {
 
 Status ModelRunner::Step(std::span<const RunnerChunk> chunks, ResultKind kind,
                          StepResults& results) {
+  DSI_CHECK(in_flight_.empty()) << "Step with submitted steps not collected";
+  DSI_RETURN_IF_ERROR(Submit(chunks, kind));
+  return Collect(results);
+}
+
+Status ModelRunner::Submit(std::span<const RunnerChunk> chunks, ResultKind kind) {
   DSI_CHECK(is_driver() && !shut_down_);
   const int64_t vocab = vocab_size();
   step_seqs_.clear();
@@ -160,42 +165,75 @@ Status ModelRunner::Step(std::span<const RunnerChunk> chunks, ResultKind kind,
   }
   if (chunks.empty()) return InvalidArgument("step: no chunks");
 
-  plan_.Clear();
-  plan_.kind = kind;
-  plan_.edits.swap(pending_edits_);
+  if (spare_.empty()) spare_.emplace_back();
+  in_flight_.push_back(std::move(spare_.back()));
+  spare_.pop_back();
+  InFlight& f = in_flight_.back();
+  StepPlan& plan = f.plan;
+  plan.Clear();
+  plan.kind = kind;
+  plan.edits.swap(pending_edits_);
   pending_edits_.clear();
-  plan_.samplers.swap(pending_samplers_);
+  plan.samplers.swap(pending_samplers_);
   pending_samplers_.clear();
-  step_load_ = replica_load_;
   for (const RunnerChunk& c : chunks) {
     SeqInfo& info = seqs_.at(c.seq);
     if (info.replica < 0) {
-      info.replica = static_cast<int>(std::min_element(step_load_.begin(), step_load_.end()) -
-                                      step_load_.begin());
+      info.replica = static_cast<int>(std::min_element(replica_load_.begin(), replica_load_.end()) -
+                                      replica_load_.begin());
     }
-    step_load_[info.replica] += static_cast<int64_t>(c.tokens.size());
-    plan_.chunks.push_back({c.seq, info.replica, static_cast<int32_t>(c.tokens.size()),
-                            c.row_begin, c.row_end});
-    plan_.tokens.insert(plan_.tokens.end(), c.tokens.begin(), c.tokens.end());
+    // Counted now so that steps in flight steer new sequences too; undone if the step fails.
+    replica_load_[info.replica] += static_cast<int64_t>(c.tokens.size());
+    plan.chunks.push_back({c.seq, info.replica, static_cast<int32_t>(c.tokens.size()),
+                           c.row_begin, c.row_end});
+    plan.tokens.insert(plan.tokens.end(), c.tokens.begin(), c.tokens.end());
   }
   if (parallel()) {
-    words_ = plan_.Encode();
+    words_ = plan.Encode();
     Broadcast(words_);
   }
-  const Status status = Execute(plan_, &results);
-  for (const PlanChunk& c : plan_.chunks) {
-    if (std::find(failed_replicas_.begin(), failed_replicas_.end(), c.replica) !=
-        failed_replicas_.end()) {
-      continue;
-    }
-    seqs_.at(c.seq).num_tokens += c.num_tokens;
-    replica_load_[c.replica] += c.num_tokens;
+  // Receives for the replicas whose last stage is another rank are posted before rank 0 runs
+  // its own stage, so their results can arrive while it computes (or runs later steps).
+  const size_t row_bytes = RowBytes(kind, vocab_size());
+  f.replies.resize(world_.dp());
+  f.requests.resize(world_.dp());
+  std::fill(replica_result_rows_.begin(), replica_result_rows_.end(), -1);
+  for (const PlanChunk& c : plan.chunks) {
+    int64_t& rows = replica_result_rows_[c.replica];
+    rows = std::max<int64_t>(rows, 0) + (c.row_end - c.row_begin);
   }
-  return status;
+  for (int r = 0; r < world_.dp(); ++r) {
+    f.requests[r].reset();
+    f.replies[r].clear();
+    if (replica_result_rows_[r] < 0) continue;  // no chunks there
+    f.replies[r].resize(sizeof(int32_t) + replica_result_rows_[r] * row_bytes);
+    const int source = ResultRank(r);
+    if (source != 0) {
+      f.requests[r] = groups_->world().PostRecv(f.replies[r].data(), f.replies[r].size(), source,
+                                                kResultTag);
+    }
+  }
+  const Status local = Execute(plan);
+  if (!local.ok() && local.code() != ErrorCode::kResourceExhausted) {
+    // Only on one process (a parallel job ends instead): drop the step.
+    Status status = local;
+    for (const PlanChunk& c : plan.chunks) replica_load_[c.replica] -= c.num_tokens;
+    spare_.push_back(std::move(in_flight_.back()));
+    in_flight_.pop_back();
+    return status;
+  }
+  if (ResultRank(world_.dp_rank()) == 0 && !mine_.empty()) {
+    std::vector<uint8_t>& reply = f.replies[world_.dp_rank()];
+    reply.assign(sizeof(int32_t), 0);
+    const int32_t code = local.ok() ? 0 : 1;
+    std::memcpy(reply.data(), &code, sizeof(code));
+    reply.insert(reply.end(), replica_rows_.begin(), replica_rows_.end());
+  }
+  return Status::Ok();
 }
 
 void ModelRunner::ResetStats() {
-  DSI_CHECK(is_driver() && !shut_down_);
+  DSI_CHECK(is_driver() && !shut_down_ && in_flight_.empty());
   stats_ = {};
   if (!parallel()) return;
   plan_.Clear();
@@ -206,6 +244,9 @@ void ModelRunner::ResetStats() {
 
 void ModelRunner::Shutdown() {
   if (!is_driver() || shut_down_) return;
+  // Steps still in flight finish first, so no rank is left sending a reply nobody receives.
+  StepResults ignored;
+  while (!in_flight_.empty()) (void)Collect(ignored);
   shut_down_ = true;
   if (!parallel()) return;
   plan_.Clear();
@@ -225,7 +266,9 @@ Status ModelRunner::Follow() {
       stats_ = {};
       continue;
     }
-    DSI_RETURN_IF_ERROR(Execute(*plan, nullptr));
+    const Status status = Execute(*plan);
+    // A full cache is reported to rank 0 and the job goes on; other failures already ended it.
+    if (!status.ok() && status.code() != ErrorCode::kResourceExhausted) return status;
   }
 }
 
@@ -237,7 +280,7 @@ void ModelRunner::Broadcast(std::vector<int32_t>& words) {
   comm.Broadcast(words.data(), words.size() * sizeof(int32_t), 0);
 }
 
-Status ModelRunner::Execute(const StepPlan& plan, StepResults* results) {
+Status ModelRunner::Execute(const StepPlan& plan) {
   const Clock::time_point start = Clock::now();
   for (const PlanEdit& e : plan.edits) {
     if (e.num_tokens < 0) samplers_.erase(e.seq);
@@ -273,79 +316,81 @@ Status ModelRunner::Execute(const StepPlan& plan, StepResults* results) {
         << "step failed on " << world_.ToString() << ": " << replica_status_.ToString();
   }
 
-  const int result_rank = world_.RankAt(world_.dp_rank(), world_.pp() - 1, 0);
-  const bool has_chunks = !mine_.empty();
-  if (world_.rank() == result_rank && !is_driver() && has_chunks) {
-    int32_t code = replica_status_.ok() ? 0 : 1;
-    groups_->world().Send(&code, sizeof(code), 0, kResultTag);
+  // The last stage's tp rank 0 returns the replica's results to rank 0: [int32 code][rows],
+  // always the size rank 0 expects (the rows are left zero when the step failed).
+  if (world_.rank() == ResultRank(world_.dp_rank()) && !is_driver() && !mine_.empty()) {
+    const int32_t code = replica_status_.ok() ? 0 : 1;
+    int64_t rows = 0;
+    for (int32_t i : mine_) rows += plan.chunks[i].row_end - plan.chunks[i].row_begin;
+    reply_.assign(sizeof(int32_t) + rows * RowBytes(plan.kind, vocab_size()), 0);
+    std::memcpy(reply_.data(), &code, sizeof(code));
     if (code == 0) {
-      groups_->world().Send(replica_rows_.data(), replica_rows_.size(), 0, kResultTag);
+      DSI_CHECK(reply_.size() == sizeof(int32_t) + replica_rows_.size());
+      std::memcpy(reply_.data() + sizeof(int32_t), replica_rows_.data(), replica_rows_.size());
     }
+    groups_->world().Send(reply_.data(), reply_.size(), 0, kResultTag);
   }
-  if (!is_driver()) return Status::Ok();
-  return CollectResults(plan, *results);
+  return replica_status_;
 }
 
-Status ModelRunner::CollectResults(const StepPlan& plan, StepResults& results) {
+Status ModelRunner::Collect(StepResults& results) {
+  DSI_CHECK(is_driver() && !in_flight_.empty()) << "Collect without a submitted step";
+  InFlight& f = in_flight_.front();
+  const StepPlan& plan = f.plan;
   const size_t row_bytes = RowBytes(plan.kind, vocab_size());
-  std::fill(replica_result_rows_.begin(), replica_result_rows_.end(), -1);
-  for (const PlanChunk& c : plan.chunks) {
-    int64_t& rows = replica_result_rows_[c.replica];
-    rows = std::max<int64_t>(rows, 0) + (c.row_end - c.row_begin);
-  }
   failed_replicas_.clear();
   for (int r = 0; r < world_.dp(); ++r) {
-    if (replica_result_rows_[r] < 0) continue;  // no chunks there
-    const int source = world_.RankAt(r, world_.pp() - 1, 0);
-    if (source == 0) {
-      if (!replica_status_.ok()) {
-        if (replica_status_.code() != ErrorCode::kResourceExhausted) return replica_status_;
-        failed_replicas_.push_back(r);
-      }
-      received_[r].swap(replica_rows_);
-      continue;
-    }
+    if (f.replies[r].empty()) continue;  // no chunks there
+    if (f.requests[r]) f.requests[r]->Wait();
     int32_t code = 0;
-    groups_->world().Recv(&code, sizeof(code), source, kResultTag);
-    if (code != 0) {
-      failed_replicas_.push_back(r);
-      continue;
-    }
-    received_[r].resize(replica_result_rows_[r] * row_bytes);
-    groups_->world().Recv(received_[r].data(), received_[r].size(), source, kResultTag);
+    std::memcpy(&code, f.replies[r].data(), sizeof(code));
+    if (code != 0) failed_replicas_.push_back(r);
   }
+  for (const PlanChunk& c : plan.chunks) {
+    const bool failed = std::find(failed_replicas_.begin(), failed_replicas_.end(), c.replica) !=
+                        failed_replicas_.end();
+    if (failed) {
+      replica_load_[c.replica] -= c.num_tokens;
+    } else if (const auto it = seqs_.find(c.seq); it != seqs_.end()) {
+      it->second.num_tokens += c.num_tokens;
+    }
+  }
+  Status status = Status::Ok();
   if (!failed_replicas_.empty()) {
     const std::string which =
         world_.dp() > 1 ? " of data-parallel replica " + std::to_string(failed_replicas_[0]) : "";
-    return ResourceExhausted("the KV cache" + which +
-                             " has no room for this step's tokens (raise --kv-tokens)");
+    status = ResourceExhausted("the KV cache" + which +
+                               " has no room for this step's tokens (raise --kv-tokens)");
+  } else {
+    // Replica rows are in the order of that replica's chunks; interleave them in plan order.
+    const size_t total = plan.NumResultRows() * row_bytes;
+    uint8_t* to = nullptr;
+    switch (plan.kind) {
+      case ResultKind::kLogits:
+        results.logits.resize(total / sizeof(float));
+        to = reinterpret_cast<uint8_t*>(results.logits.data());
+        break;
+      case ResultKind::kArgMax:
+      case ResultKind::kSample:
+        results.tokens.resize(total / sizeof(int32_t));
+        to = reinterpret_cast<uint8_t*>(results.tokens.data());
+        break;
+      case ResultKind::kNextLogProb:
+        results.logprobs.resize(total / sizeof(double));
+        to = reinterpret_cast<uint8_t*>(results.logprobs.data());
+        break;
+    }
+    std::fill(cursor_.begin(), cursor_.end(), sizeof(int32_t));
+    for (const PlanChunk& c : plan.chunks) {
+      const size_t bytes = (c.row_end - c.row_begin) * row_bytes;
+      std::memcpy(to, f.replies[c.replica].data() + cursor_[c.replica], bytes);
+      to += bytes;
+      cursor_[c.replica] += bytes;
+    }
   }
-  // Replica rows are in the order of that replica's chunks; interleave them in plan order.
-  const size_t total = plan.NumResultRows() * row_bytes;
-  uint8_t* to = nullptr;
-  switch (plan.kind) {
-    case ResultKind::kLogits:
-      results.logits.resize(total / sizeof(float));
-      to = reinterpret_cast<uint8_t*>(results.logits.data());
-      break;
-    case ResultKind::kArgMax:
-    case ResultKind::kSample:
-      results.tokens.resize(total / sizeof(int32_t));
-      to = reinterpret_cast<uint8_t*>(results.tokens.data());
-      break;
-    case ResultKind::kNextLogProb:
-      results.logprobs.resize(total / sizeof(double));
-      to = reinterpret_cast<uint8_t*>(results.logprobs.data());
-      break;
-  }
-  std::fill(cursor_.begin(), cursor_.end(), 0);
-  for (const PlanChunk& c : plan.chunks) {
-    const size_t bytes = (c.row_end - c.row_begin) * row_bytes;
-    std::memcpy(to, received_[c.replica].data() + cursor_[c.replica], bytes);
-    to += bytes;
-    cursor_[c.replica] += bytes;
-  }
-  return Status::Ok();
+  spare_.push_back(std::move(in_flight_.front()));
+  in_flight_.pop_front();
+  return status;
 }
 
 Status ModelRunner::RunReplica(const StepPlan& plan) {

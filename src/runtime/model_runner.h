@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -95,6 +97,13 @@ class ModelRunner {
   // One step over `chunks` (distinct sequences). ResourceExhausted when a replica's KV cache
   // is full: nothing is computed for that replica and its sequences keep their tokens.
   Status Step(std::span<const RunnerChunk> chunks, ResultKind kind, StepResults& results);
+  // Step in two halves, for keeping several steps in flight (e.g. groups of sequences that
+  // decode in turn, so that pipeline stages work on different groups at once): Submit sends
+  // the plan and runs rank 0's own part; Collect returns the oldest submitted step's results
+  // (or its error). Step = Submit + Collect with nothing else in flight.
+  Status Submit(std::span<const RunnerChunk> chunks, ResultKind kind);
+  Status Collect(StepResults& results);
+  int in_flight() const { return static_cast<int>(in_flight_.size()); }
   // Ends every follower's Follow loop; the runner cannot step afterwards.
   void Shutdown();
 
@@ -117,14 +126,21 @@ class ModelRunner {
     Rng rng;
     int64_t prompt_end = 0;
   };
-  // Runs this rank's part of a plan. Driver: fills `results`.
-  Status Execute(const StepPlan& plan, StepResults* results);
+  // A submitted step: its plan and, per replica, the reply [int32 code][result rows] and the
+  // posted receive that fills it (none for rank 0's own replica).
+  struct InFlight {
+    StepPlan plan;
+    std::vector<std::vector<uint8_t>> replies;
+    std::vector<std::unique_ptr<dist::RecvRequest>> requests;
+  };
+  // Runs this rank's part of a plan (edits, its replica's stage) and, on the last stage's tp
+  // rank 0 of another rank than 0, sends the replica's reply to rank 0.
+  Status Execute(const StepPlan& plan);
+  int ResultRank(int replica) const { return world_.RankAt(replica, world_.pp() - 1, 0); }
   // This rank's replica: reserve cache, run the micro-batches through the stage; on the last
   // stage, fill result_ with the requested rows' results.
   Status RunReplica(const StepPlan& plan);
   Status RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t end, int tag);
-  // Rank 0: receives each replica's results and puts the rows in chunk order.
-  Status CollectResults(const StepPlan& plan, StepResults& results);
   void Broadcast(std::vector<int32_t>& words);
   bool parallel() const { return groups_ != nullptr && world_.size() > 1; }
 
@@ -161,7 +177,9 @@ class ModelRunner {
   std::vector<float> logits_;
   std::vector<uint8_t> replica_rows_;  // the last stage's result rows for its replica
   Status replica_status_;              // how this rank's replica fared in the step
-  std::vector<std::vector<uint8_t>> received_;  // rank 0: result rows per replica
+  std::deque<InFlight> in_flight_;  // rank 0: submitted steps, oldest first
+  std::vector<InFlight> spare_;      // rank 0: collected entries, reused
+  std::vector<uint8_t> reply_;       // result rank: the reply it sends
   std::vector<int32_t> failed_replicas_;         // rank 0: replicas whose cache was full
   std::vector<int64_t> replica_result_rows_;     // rank 0: result rows per replica, -1: none
   std::vector<size_t> cursor_;                   // rank 0: bytes taken from each replica

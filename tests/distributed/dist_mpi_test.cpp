@@ -158,12 +158,35 @@ bool ReduceMatchesSpec(int size, const Record& mpi) {
   return offset == mpi.bytes().size();
 }
 
+// Every rank posts its receive first, then sends (1 MiB: rendezvous) and waits: with blocking
+// Recvs after the Sends this ring would deadlock; posted receives let every Send complete.
+// A second posted receive from the same source and tag takes the second message.
+void PostedReceives(Communicator& comm, Record& out) {
+  const int n = comm.size();
+  if (n == 1) return;
+  const int me = comm.rank();
+  const int next = (me + 1) % n;
+  const int prev = (me + n - 1) % n;
+  const size_t count = size_t{1} << 18;
+  std::vector<float> first(count), second(2);
+  auto a = comm.PostRecv(first.data(), count * 4, prev, /*tag=*/9);
+  auto b = comm.PostRecv(second.data(), 2 * 4, prev, /*tag=*/9);
+  const std::vector<float> big = RankValues(me, count, 500), small = RankValues(me, 2, 600);
+  comm.Send(big.data(), count * 4, next, 9);
+  comm.Send(small.data(), 2 * 4, next, 9);
+  a->Wait();
+  b->Wait();
+  out.Add(first);
+  out.Add(second);
+}
+
 int Run(MpiSession& session) {
   const std::vector<std::pair<const char*, Case>> cases = {
       {"AllReduceSum f32", ReduceF32},
       {"AllReduceSum bf16", ReduceBF16},
       {"AllGather/Broadcast/Barrier", GatherAndBroadcast},
       {"Send/Recv", PointToPoint},
+      {"PostRecv", PostedReceives},
       {"GroupCommunicators", Groups},
       {"50 mixed steps", ManySteps},
   };
