@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <tuple>
 #include <cmath>
 
 #include "dist/fake_communicator.h"
 #include "loader/weight_loader.h"
+#include "runtime/batch_decode.h"
 #include "runtime/model_session.h"
 #include "testing/test_util.h"
 
@@ -177,6 +179,47 @@ TEST(ModelRunnerTest, SampleOnTheLastStageMatchesTheSamplerOnLogits) {
     history.push_back(want);
     a = {on_logits, next, 0, 1};
     b = {on_stage, next, 0, 1};
+  }
+}
+
+std::vector<std::vector<int32_t>> GreedyInTurns(ModelRunner& runner,
+                                                const std::vector<std::vector<int32_t>>& prompts,
+                                                int new_tokens, int groups) {
+  Result<std::vector<std::vector<int32_t>>> out = GreedyBatch(runner, prompts, new_tokens, groups);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(runner.in_flight(), 0);
+  return out.ok() ? *out : std::vector<std::vector<int32_t>>{};
+}
+
+// Steps in flight through a pipeline (and tensor-parallel stages) on in-process ranks, whose
+// Sends wait for their receivers: the same tokens as one process taking one step at a time,
+// and no deadlock (the fake world would report one).
+TEST(ModelRunnerTest, StepsInFlightThroughThePipeline) {
+  const std::vector<std::vector<int32_t>> prompts = {kPromptA, kPromptB, {7, 8, 9}, {11}};
+  std::vector<std::vector<int32_t>> reference;
+  {
+    Loaded l = Load("deepseek_v3", 256);
+    ModelRunner runner(dist::World::Single(), nullptr, *l.model, *l.cache, {1});
+    reference = GreedyInTurns(runner, prompts, 6, 1);
+  }
+  for (auto [tp, pp, groups] : {std::tuple{1, 2, 2}, std::tuple{2, 2, 3}, std::tuple{1, 3, 2}}) {
+    const Status status = dist::RunOnFakeRanks(tp * pp, [&](dist::Communicator& world) {
+      SessionOptions o;
+      o.model_dir = (testing::SourceDir() / "tests/data/models/deepseek_v3").string();
+      o.parallel.tp = tp;
+      o.parallel.pp = pp;
+      o.kv_tokens = 256;
+      Result<std::unique_ptr<ModelSession>> session = ModelSession::Open(o, &world);
+      ASSERT_TRUE(session.ok()) << session.status().ToString();
+      ModelRunner& runner = (*session)->runner();
+      if (!runner.is_driver()) {
+        ASSERT_TRUE(runner.Follow().ok());
+        return;
+      }
+      EXPECT_EQ(GreedyInTurns(runner, prompts, 6, groups), reference)
+          << "tp " << tp << " pp " << pp << " groups " << groups;
+    });
+    EXPECT_TRUE(status.ok()) << status.ToString();
   }
 }
 

@@ -4,8 +4,9 @@
 //   * the fp32 logits of every row of the fixture's prompts, computed in one step as a ragged
 //     batch (spread over replicas and micro-batches): max|diff| / logit range <= 1e-4
 //     (the single-process run itself matches transformers to ~2e-6 of the range);
-//   * greedy generation of all prompts at once, max_new_tokens each: identical ids, and
-//     equal to transformers' greedy ids stored in the fixture.
+//   * greedy generation of all prompts, max_new_tokens each, in pp groups that take turns
+//     (several steps in flight through the pipeline): identical ids, and equal to
+//     transformers' greedy ids stored in the fixture.
 // Then a step that overflows the KV cache must fail cleanly on every rank and the job go on.
 // Exit 0 only when every check passes on rank 0.
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "dist/mpi_communicator.h"
+#include "runtime/batch_decode.h"
 #include "runtime/model_session.h"
 
 namespace {
@@ -76,29 +78,6 @@ dsi::Status AllLogits(ModelRunner& runner, const Fixture& f, std::vector<float>&
   return status;
 }
 
-// Greedy decoding of all prompts together, one step per token.
-dsi::Status Greedy(ModelRunner& runner, const Fixture& f,
-                   std::vector<std::vector<int32_t>>& tokens) {
-  std::vector<RunnerChunk> chunks;
-  for (const std::vector<int32_t>& p : f.prompts) {
-    chunks.push_back({runner.NewSequence(), p, static_cast<int32_t>(p.size()) - 1,
-                      static_cast<int32_t>(p.size())});
-  }
-  tokens.assign(f.prompts.size(), {});
-  StepResults out;
-  for (int i = 0; i < f.max_new_tokens; ++i) {
-    DSI_RETURN_IF_ERROR(runner.Step(chunks, ResultKind::kArgMax, out));
-    for (size_t s = 0; s < chunks.size(); ++s) {
-      tokens[s].push_back(out.tokens[s]);
-      chunks[s].tokens = std::span<const int32_t>(&tokens[s].back(), 1);
-      chunks[s].row_begin = 0;
-      chunks[s].row_end = 1;
-    }
-  }
-  for (const RunnerChunk& c : chunks) runner.Release(c.seq);
-  return dsi::Status::Ok();
-}
-
 struct Outputs {
   std::vector<float> logits;
   std::vector<std::vector<int32_t>> greedy;
@@ -120,7 +99,9 @@ dsi::Result<Outputs> RunFixture(const Fixture& f, const dsi::runtime::ParallelAr
     return out;
   }
   DSI_RETURN_IF_ERROR(AllLogits(session->runner(), f, out.logits));
-  DSI_RETURN_IF_ERROR(Greedy(session->runner(), f, out.greedy));
+  // One group per pipeline stage, taking turns: the steps of the other groups are in flight.
+  DSI_ASSIGN_OR_RETURN(out.greedy, dsi::runtime::GreedyBatch(session->runner(), f.prompts,
+                                                             f.max_new_tokens, layout.pp));
   return out;
 }
 
