@@ -1,12 +1,12 @@
 // `dsinfer bench [MODEL_DIR]`: offline throughput of one parallel layout (llama-bench style):
-// a batch of random prompts is prefilled in one step, then decoded greedily one token per
-// sequence per step; repeated, with the median and range. Per rank it reports the weights it
+// a batch of random prompts is prefilled, then decoded greedily one token per sequence per
+// step, in groups that take turns so that pipeline stages work on different groups at once
+// (runtime::GreedyBatch); repeated, with the median and range. Per rank it reports the weights it
 // loaded (against the single-process figure), the time in tensor-parallel collectives, and
 // the pipeline bubble: the share of its step time a stage spent waiting for its neighbours.
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "model_session.h"
 #include "models/model_stats.h"
+#include "runtime/batch_decode.h"
 
 namespace dsi::apps {
 namespace {
@@ -32,12 +33,9 @@ struct BenchArgs {
   int threads = 0;
   uint64_t seed = 0;
   std::string json_path;
+  int in_flight = 0;  // 0: --pp
   runtime::ParallelArgs parallel;
 };
-
-double Seconds(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 struct Summary {
   double median = 0, min = 0, max = 0;
@@ -46,34 +44,6 @@ Summary Summarize(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
-}
-
-// One prefill step of every prompt, then gen_len greedy decode steps; returns seconds of each.
-Status RunOnce(runtime::ModelRunner& runner, const std::vector<std::vector<int32_t>>& prompts,
-               int gen_len, double& prefill_s, double& decode_s) {
-  std::vector<runtime::RunnerChunk> chunks;
-  for (const std::vector<int32_t>& p : prompts) {
-    chunks.push_back({runner.NewSequence(), p, static_cast<int32_t>(p.size()) - 1,
-                      static_cast<int32_t>(p.size())});
-  }
-  runtime::StepResults out;
-  auto start = std::chrono::steady_clock::now();
-  Status status = runner.Step(chunks, runtime::ResultKind::kArgMax, out);
-  prefill_s = Seconds(start);
-  std::vector<int32_t> next(chunks.size());
-  start = std::chrono::steady_clock::now();
-  for (int i = 0; i < gen_len && status.ok(); ++i) {
-    for (size_t s = 0; s < chunks.size(); ++s) {
-      next[s] = out.tokens[s];
-      chunks[s].tokens = std::span<const int32_t>(&next[s], 1);
-      chunks[s].row_begin = 0;
-      chunks[s].row_end = 1;
-    }
-    status = runner.Step(chunks, runtime::ResultKind::kArgMax, out);
-  }
-  decode_s = Seconds(start);
-  for (const runtime::RunnerChunk& c : chunks) runner.Release(c.seq);
-  return status;
 }
 
 Status Bench(const BenchArgs& a) {
@@ -90,6 +60,7 @@ Status Bench(const BenchArgs& a) {
   o.kv_tokens = static_cast<int64_t>(a.batch) * (a.prompt_len + a.gen_len + 16);
   o.fingerprint = "bench";
   DSI_ASSIGN_OR_RETURN(std::unique_ptr<RankSession> session, RankSession::Open(o));
+  const int groups = std::max(1, a.in_flight > 0 ? a.in_flight : a.parallel.pp);
   runtime::ModelSession& ms = session->model();
   runtime::ModelRunner& runner = session->runner();
 
@@ -100,13 +71,16 @@ Status Bench(const BenchArgs& a) {
     std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(ms.config().vocab_size - 1));
     std::vector<std::vector<int32_t>> prompts(a.batch, std::vector<int32_t>(a.prompt_len));
     for (auto& p : prompts) std::generate(p.begin(), p.end(), [&] { return id(rng); });
-    double p_s = 0, d_s = 0;
-    status = RunOnce(runner, prompts, std::min(a.gen_len, 4), p_s, d_s);  // warm-up
+    // Prefill, then gen_len decode steps per sequence, in `groups` groups taking turns.
+    runtime::BatchDecodeTimes t;
+    status = runtime::GreedyBatch(runner, prompts, std::min(a.gen_len, 4) + 1, groups, &t)
+                 .status();  // warm-up
     if (status.ok()) runner.ResetStats();
     for (int r = 0; r < a.repeat && status.ok(); ++r) {
-      status = RunOnce(runner, prompts, a.gen_len, p_s, d_s);
-      prefill.push_back(static_cast<double>(a.batch) * a.prompt_len / p_s);
-      decode.push_back(static_cast<double>(a.batch) * a.gen_len / std::max(d_s, 1e-12));
+      status = runtime::GreedyBatch(runner, prompts, a.gen_len + 1, groups, &t).status();
+      prefill.push_back(static_cast<double>(a.batch) * a.prompt_len / t.prefill_seconds);
+      decode.push_back(static_cast<double>(a.batch) * a.gen_len /
+                       std::max(t.decode_seconds, 1e-12));
     }
     runner.Shutdown();
   } else {
@@ -129,10 +103,10 @@ Status Bench(const BenchArgs& a) {
       static_cast<double>(models::WeightBytesIn(ms.config(), o.model.compute_dtype));
   const Summary pre = Summarize(prefill), dec = Summarize(decode);
   const int micro = a.parallel.micro_batches > 0 ? a.parallel.micro_batches : a.parallel.pp;
-  std::printf("layout tp=%d pp=%d dp=%d ep=%d (%d ranks), micro-batches %d, %s, batch %d, "
-              "prompt %d, gen %d, %d repeats\n",
-              w.tp(), w.pp(), w.dp(), w.ep(), w.size(), micro, a.dtype.c_str(), a.batch,
-              a.prompt_len, a.gen_len, a.repeat);
+  std::printf("layout tp=%d pp=%d dp=%d ep=%d (%d ranks), micro-batches %d, %d group(s) in "
+              "flight, %s, batch %d, prompt %d, gen %d, %d repeats\n",
+              w.tp(), w.pp(), w.dp(), w.ep(), w.size(), micro, std::min(groups, a.batch),
+              a.dtype.c_str(), a.batch, a.prompt_len, a.gen_len, a.repeat);
   std::printf("prefill %.1f tok/s (median; %.1f-%.1f)   decode %.1f tok/s (median; %.1f-%.1f)\n",
               pre.median, pre.min, pre.max, dec.median, dec.min, dec.max);
   std::printf("rank  dp pp tp  weights MiB (x single)  peak RSS MiB  forward s  collectives s "
@@ -163,6 +137,7 @@ Status Bench(const BenchArgs& a) {
     const nlohmann::json j = {
         {"layout", {{"tp", w.tp()}, {"pp", w.pp()}, {"dp", w.dp()}, {"ep", w.ep()}}},
         {"micro_batches", micro},
+        {"groups_in_flight", std::min(groups, a.batch)},
         {"dtype", a.dtype},
         {"batch", a.batch},
         {"prompt_len", a.prompt_len},
@@ -196,6 +171,9 @@ void RegisterBench(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", a->threads, "GEMM threads per rank (0 = OpenMP default)");
   cmd->add_option("--seed", a->seed, "Seed of the random prompts")->capture_default_str();
   cmd->add_option("--json", a->json_path, "Also write the results to this JSON file");
+  cmd->add_option("--in-flight", a->in_flight,
+                  "Groups of sequences taking turns, one step each in flight (0 = --pp)")
+      ->capture_default_str();
   AddParallelOptions(cmd, a->parallel);
   SetStatusCallback(cmd, exit_code, [a] { return Bench(*a); });
 }
