@@ -35,7 +35,7 @@ j = json.load(open(sys.argv[1]))
 l = j["layout"]
 name = f"tp={l['tp']} pp={l['pp']} dp={l['dp']} ep={l['ep']}"
 if l["pp"] > 1:
-    name += f", {j['micro_batches']} micro-batches"
+    name += f", {j['micro_batches']} micro-batches, {j['groups_in_flight']} groups in flight"
 p, d = j["prefill_tok_s"], j["decode_tok_s"]
 ranks = j["ranks"]
 w = ", ".join(f"{r['weight_share_of_single']:.3f}" for r in ranks)
