@@ -48,8 +48,9 @@ Summary Summarize(std::vector<double> v) {
 
 Status Bench(const BenchArgs& a) {
   if (a.prompt_len < 1 || a.gen_len < 0 || a.batch < 1 || a.repeat < 1) {
-    return InvalidArgument("bench needs --prompt-len >= 1, --gen-len >= 0, --batch >= 1, "
-                           "--repeat >= 1");
+    return InvalidArgument(
+        "bench needs --prompt-len >= 1, --gen-len >= 0, --batch >= 1, "
+        "--repeat >= 1");
   }
   runtime::SessionOptions o;
   o.model_dir = a.model_dir;
@@ -103,22 +104,25 @@ Status Bench(const BenchArgs& a) {
       static_cast<double>(models::WeightBytesIn(ms.config(), o.model.compute_dtype));
   const Summary pre = Summarize(prefill), dec = Summarize(decode);
   const int micro = a.parallel.micro_batches > 0 ? a.parallel.micro_batches : a.parallel.pp;
-  std::printf("layout tp=%d pp=%d dp=%d ep=%d (%d ranks), micro-batches %d, %d group(s) in "
-              "flight, %s, batch %d, prompt %d, gen %d, %d repeats\n",
-              w.tp(), w.pp(), w.dp(), w.ep(), w.size(), micro, std::min(groups, a.batch),
-              a.dtype.c_str(), a.batch, a.prompt_len, a.gen_len, a.repeat);
+  std::printf(
+      "layout tp=%d pp=%d dp=%d ep=%d (%d ranks), micro-batches %d, %d group(s) in "
+      "flight, %s, batch %d, prompt %d, gen %d, %d repeats\n",
+      w.tp(), w.pp(), w.dp(), w.ep(), w.size(), micro, std::min(groups, a.batch), a.dtype.c_str(),
+      a.batch, a.prompt_len, a.gen_len, a.repeat);
   std::printf("prefill %.1f tok/s (median; %.1f-%.1f)   decode %.1f tok/s (median; %.1f-%.1f)\n",
               pre.median, pre.min, pre.max, dec.median, dec.min, dec.max);
-  std::printf("rank  dp pp tp  weights MiB (x single)  peak RSS MiB  forward s  collectives s "
-              "(%%)  pipeline wait s (bubble %%)\n");
+  std::printf(
+      "rank  dp pp tp  weights MiB (x single)  peak RSS MiB  forward s  collectives s "
+      "(%%)  pipeline wait s (bubble %%)\n");
   nlohmann::json ranks = nlohmann::json::array();
   for (int r = 0; r < w.size(); ++r) {
     const double bytes = static_cast<double>(ms.rank_weight_bytes()[r]);
     const double step = std::max(step_s[r], 1e-12);
-    std::printf("%4d  %2d %2d %2d  %10.2f (%.3f)  %12.1f  %9.3f  %9.3f (%4.1f%%)  %9.3f (%4.1f%%)\n",
-                r, r / (w.tp() * w.pp()), (r / w.tp()) % w.pp(), r % w.tp(), bytes / 1048576.0,
-                bytes / single_bytes, rss_kb[r] / 1024.0, forward_s[r], coll_s[r],
-                100.0 * coll_s[r] / step, wait_s[r], 100.0 * wait_s[r] / step);
+    std::printf(
+        "%4d  %2d %2d %2d  %10.2f (%.3f)  %12.1f  %9.3f  %9.3f (%4.1f%%)  %9.3f (%4.1f%%)\n", r,
+        r / (w.tp() * w.pp()), (r / w.tp()) % w.pp(), r % w.tp(), bytes / 1048576.0,
+        bytes / single_bytes, rss_kb[r] / 1024.0, forward_s[r], coll_s[r], 100.0 * coll_s[r] / step,
+        wait_s[r], 100.0 * wait_s[r] / step);
     ranks.push_back({{"rank", r},
                      {"weight_bytes", bytes},
                      {"weight_share_of_single", bytes / single_bytes},
@@ -130,8 +134,9 @@ Status Bench(const BenchArgs& a) {
                      {"bubble", wait_s[r] / step}});
   }
   if (w.pp() > 1) {
-    std::printf("GPipe bubble for %d stages and %d micro-batches per step: (p-1)/(m+p-1) = %.1f%%\n",
-                w.pp(), micro, 100.0 * (w.pp() - 1) / (micro + w.pp() - 1));
+    std::printf(
+        "GPipe bubble for %d stages and %d micro-batches per step: (p-1)/(m+p-1) = %.1f%%\n",
+        w.pp(), micro, 100.0 * (w.pp() - 1) / (micro + w.pp() - 1));
   }
   if (!a.json_path.empty()) {
     const nlohmann::json j = {
@@ -155,9 +160,10 @@ Status Bench(const BenchArgs& a) {
 
 void RegisterBench(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<BenchArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "bench", "Offline prefill/decode throughput of a parallel layout, with per-rank "
-               "weights, collective time and pipeline bubble.");
+  CLI::App* cmd =
+      app.add_subcommand("bench",
+                         "Offline prefill/decode throughput of a parallel layout, with per-rank "
+                         "weights, collective time and pipeline bubble.");
   cmd->add_option("model_dir", a->model_dir,
                   "Checkpoint directory (default: the model shipped in models/)")
       ->capture_default_str();

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <thread>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 namespace dsi::apps {
 namespace {

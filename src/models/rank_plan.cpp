@@ -47,8 +47,7 @@ class ShardRules {
       case TensorKind::kRoutedExpert: {
         const int ep_rank = r / etp_;
         if (!Contains(Partition(c_.n_routed_experts, ep_, ep_rank), t.expert)) return 0;
-        return Mlp(m, rows, cols,
-                   Partition(c_.moe_intermediate_size, etp_, r % etp_).size());
+        return Mlp(m, rows, cols, Partition(c_.moe_intermediate_size, etp_, r % etp_).size());
       }
     }
     return rows * cols;
@@ -129,8 +128,9 @@ Result<std::vector<RankPlan>> PlanRanks(const ModelConfig& config, const RankLay
       p.layers = st;
       ForEachParameter(config, [&](const ExpectedTensor& t) {
         if (!t.is_parameter()) return;
-        bool held = t.layer >= 0 ? t.layer >= st.begin && t.layer < st.end
-                                 : t.kind == TensorKind::kEmbedding ? first : last;
+        bool held = t.layer >= 0                       ? t.layer >= st.begin && t.layer < st.end
+                    : t.kind == TensorKind::kEmbedding ? first
+                                                       : last;
         // A tied LM head on a last stage without the embedding loads the matrix itself.
         if (t.kind == TensorKind::kEmbedding && config.tie_word_embeddings && last) held = true;
         // The router runs in f32 whatever the compute dtype (layers/moe.h).

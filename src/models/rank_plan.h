@@ -18,8 +18,8 @@ namespace dsi::models {
 struct RankLayout {
   int tp = 1;
   int pp = 1;
-  int ep = 0;                              // 0: tp
-  std::vector<int64_t> layers_per_stage;   // empty: balanced (PlanPipelineStages)
+  int ep = 0;                             // 0: tp
+  std::vector<int64_t> layers_per_stage;  // empty: balanced (PlanPipelineStages)
 };
 
 struct RankPlan {

@@ -20,9 +20,8 @@ struct BatchDecodeTimes {
 
 // Prompts are dealt to groups round-robin; each gets new_tokens greedy tokens (the first from
 // its prefill). The sequences are released at the end.
-Result<std::vector<std::vector<int32_t>>> GreedyBatch(ModelRunner& runner,
-                                                      const std::vector<std::vector<int32_t>>& prompts,
-                                                      int new_tokens, int groups,
-                                                      BatchDecodeTimes* times = nullptr);
+Result<std::vector<std::vector<int32_t>>> GreedyBatch(
+    ModelRunner& runner, const std::vector<std::vector<int32_t>>& prompts, int new_tokens,
+    int groups, BatchDecodeTimes* times = nullptr);
 
 }  // namespace dsi::runtime

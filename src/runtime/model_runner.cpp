@@ -179,13 +179,13 @@ Status ModelRunner::Submit(std::span<const RunnerChunk> chunks, ResultKind kind)
   for (const RunnerChunk& c : chunks) {
     SeqInfo& info = seqs_.at(c.seq);
     if (info.replica < 0) {
-      info.replica = static_cast<int>(std::min_element(replica_load_.begin(), replica_load_.end()) -
-                                      replica_load_.begin());
+      const auto least = std::min_element(replica_load_.begin(), replica_load_.end());
+      info.replica = static_cast<int>(least - replica_load_.begin());
     }
     // Counted now so that steps in flight steer new sequences too; undone if the step fails.
     replica_load_[info.replica] += static_cast<int64_t>(c.tokens.size());
-    plan.chunks.push_back({c.seq, info.replica, static_cast<int32_t>(c.tokens.size()),
-                           c.row_begin, c.row_end});
+    plan.chunks.push_back(
+        {c.seq, info.replica, static_cast<int32_t>(c.tokens.size()), c.row_begin, c.row_end});
     plan.tokens.insert(plan.tokens.end(), c.tokens.begin(), c.tokens.end());
   }
   if (parallel()) {
@@ -209,8 +209,8 @@ Status ModelRunner::Submit(std::span<const RunnerChunk> chunks, ResultKind kind)
     f.replies[r].resize(sizeof(int32_t) + replica_result_rows_[r] * row_bytes);
     const int source = ResultRank(r);
     if (source != 0) {
-      f.requests[r] = groups_->world().PostRecv(f.replies[r].data(), f.replies[r].size(), source,
-                                                kResultTag);
+      f.requests[r] =
+          groups_->world().PostRecv(f.replies[r].data(), f.replies[r].size(), source, kResultTag);
     }
   }
   const Status local = Execute(plan);
@@ -297,7 +297,9 @@ Status ModelRunner::Execute(const StepPlan& plan) {
   if (model_.last_stage()) {
     for (const PlanSampler& p : plan.samplers) {
       auto it = samplers_.find(p.seq);
-      if (it == samplers_.end()) it = samplers_.emplace(p.seq, SeqSampler{p.params, Rng(p.seed), 0}).first;
+      if (it == samplers_.end()) {
+        it = samplers_.emplace(p.seq, SeqSampler{p.params, Rng(p.seed), 0}).first;
+      }
       it->second.params = p.params;
       it->second.prompt_end = p.prompt_end;
     }

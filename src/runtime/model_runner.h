@@ -158,8 +158,7 @@ class ModelRunner {
 
   // Driver bookkeeping.
   std::unordered_map<int32_t, SeqInfo> seqs_;
-  std::vector<int64_t> replica_load_;  // cached tokens per replica
-  std::vector<int64_t> step_load_;     // the same, counting this step's chunks
+  std::vector<int64_t> replica_load_;  // cached tokens per replica, steps in flight included
   std::vector<int32_t> step_seqs_;     // this step's sequences, sorted
   std::vector<PlanEdit> pending_edits_;
   std::vector<PlanSampler> pending_samplers_;
@@ -169,20 +168,20 @@ class ModelRunner {
   // Per-step buffers, reused (no allocation once they have grown).
   StepPlan plan_;
   std::vector<int32_t> words_;
-  std::vector<int32_t> mine_;       // indices of this replica's chunks in the plan
+  std::vector<int32_t> mine_;        // indices of this replica's chunks in the plan
   std::vector<int64_t> mine_start_;  // offset of each of those chunks in plan.tokens
   std::vector<int32_t> ids_, positions_, token_seq_, rows_, next_tokens_, chunk_ends_, row_seqs_;
   std::vector<kv_cache::SequenceKv*> batch_seqs_;
   std::vector<uint8_t> stage_in_, stage_out_;
   std::vector<float> logits_;
-  std::vector<uint8_t> replica_rows_;  // the last stage's result rows for its replica
-  Status replica_status_;              // how this rank's replica fared in the step
-  std::deque<InFlight> in_flight_;  // rank 0: submitted steps, oldest first
-  std::vector<InFlight> spare_;      // rank 0: collected entries, reused
-  std::vector<uint8_t> reply_;       // result rank: the reply it sends
-  std::vector<int32_t> failed_replicas_;         // rank 0: replicas whose cache was full
-  std::vector<int64_t> replica_result_rows_;     // rank 0: result rows per replica, -1: none
-  std::vector<size_t> cursor_;                   // rank 0: bytes taken from each replica
+  std::vector<uint8_t> replica_rows_;         // the last stage's result rows for its replica
+  Status replica_status_;                     // how this rank's replica fared in the step
+  std::deque<InFlight> in_flight_;            // rank 0: submitted steps, oldest first
+  std::vector<InFlight> spare_;               // rank 0: collected entries, reused
+  std::vector<uint8_t> reply_;                // result rank: the reply it sends
+  std::vector<int32_t> failed_replicas_;      // rank 0: replicas whose cache was full
+  std::vector<int64_t> replica_result_rows_;  // rank 0: result rows per replica, -1: none
+  std::vector<size_t> cursor_;                // rank 0: bytes taken from each replica
 };
 
 }  // namespace dsi::runtime

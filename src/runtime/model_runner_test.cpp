@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <tuple>
 #include <cmath>
+#include <tuple>
 
 #include "dist/fake_communicator.h"
 #include "loader/weight_loader.h"
@@ -63,7 +63,8 @@ TEST_P(MicroBatchTest, SplittingAStepChangesNothing) {
     const std::vector<float> got = Logits(split);
     ASSERT_EQ(got.size(), ref.size());
     double worst = 0;
-    for (size_t i = 0; i < ref.size(); ++i) worst = std::max<double>(worst, std::fabs(got[i] - ref[i]));
+    for (size_t i = 0; i < ref.size(); ++i)
+      worst = std::max<double>(worst, std::fabs(got[i] - ref[i]));
     EXPECT_LT(worst, 1e-4) << GetParam() << " micro-batches " << micro;
   }
 }

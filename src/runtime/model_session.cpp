@@ -37,7 +37,7 @@ Result<std::unique_ptr<kv_cache::KvCache>> CreateKvCache(const models::CausalLM&
 }
 
 Result<std::unique_ptr<ModelSession>> ModelSession::Open(const SessionOptions& options,
-                                                        dist::Communicator* world_comm) {
+                                                         dist::Communicator* world_comm) {
   std::unique_ptr<ModelSession> session(new ModelSession());
   DSI_RETURN_IF_ERROR(session->Start(options, world_comm));
   return session;
@@ -66,16 +66,15 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(o.model_dir, ec)) {
     if (entry.path().extension() == ".safetensors") {
-      files.push_back(entry.path().filename().string() + ":" +
-                      std::to_string(entry.file_size(ec)));
+      files.push_back(entry.path().filename().string() + ":" + std::to_string(entry.file_size(ec)));
     }
   }
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) mine << f << '\n';
   mine << (config_text.ok() ? *config_text : config_text.status().ToString()) << '\n'
-       << o.fingerprint << " dtype=" << DTypeName(o.model.compute_dtype)
-       << " tp=" << p.tp << " pp=" << p.pp << " dp=" << p.dp << " ep=" << p.ep
-       << " pp_layers=" << p.pp_layers << " micro=" << p.micro_batches << " kv=" << o.kv_tokens;
+       << o.fingerprint << " dtype=" << DTypeName(o.model.compute_dtype) << " tp=" << p.tp
+       << " pp=" << p.pp << " dp=" << p.dp << " ep=" << p.ep << " pp_layers=" << p.pp_layers
+       << " micro=" << p.micro_batches << " kv=" << o.kv_tokens;
   const std::vector<double> prints =
       GatherDoubles(static_cast<double>(Fingerprint(mine.str()) >> 12));
   if (!config_text.ok()) return config_text.status();
@@ -92,8 +91,7 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   const auto start = std::chrono::steady_clock::now();
   Status status = [&]() -> Status {
     DSI_ASSIGN_OR_RETURN(const models::ModelConfig config, models::LoadModelConfig(o.model_dir));
-    DSI_ASSIGN_OR_RETURN(const std::vector<int64_t> counts,
-                         models::ParseLayerCounts(p.pp_layers));
+    DSI_ASSIGN_OR_RETURN(const std::vector<int64_t> counts, models::ParseLayerCounts(p.pp_layers));
     DSI_ASSIGN_OR_RETURN(const std::vector<models::StageLayers> stages,
                          models::PlanPipelineStages(config, p.pp, counts));
     models::ModelOptions model_options = o.model;
@@ -114,8 +112,9 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   if (!status.ok()) return status;
   for (int r = 0; r < world_.size(); ++r) {
     if (failed[r] != 0.0) {
-      return Status(ErrorCode::kUnavailable, "rank " + std::to_string(r) +
-                         " could not load its part of the model (its message says why)");
+      return Status(ErrorCode::kUnavailable,
+                    "rank " + std::to_string(r) +
+                        " could not load its part of the model (its message says why)");
     }
   }
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -125,8 +124,8 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
   runner_options.micro_batches = p.micro_batches > 0 ? p.micro_batches : p.pp;
   runner_options.min_micro_batch_tokens = p.min_micro_batch_tokens;
   runner_options.tensor_timer = tensor_timer_.get();
-  runner_ = std::make_unique<ModelRunner>(
-      world_, groups_ ? &*groups_ : nullptr, *model_, *cache_, runner_options);
+  runner_ = std::make_unique<ModelRunner>(world_, groups_ ? &*groups_ : nullptr, *model_, *cache_,
+                                          runner_options);
   return Status::Ok();
 }
 

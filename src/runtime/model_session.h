@@ -29,9 +29,9 @@ struct ParallelArgs {
   int tp = 1;
   int pp = 1;
   int dp = 1;
-  int ep = 0;  // 0: tp
-  std::string pp_layers;  // "4,4,3": layers per stage; empty: balanced by cost
-  int micro_batches = 0;  // 0: pp (one per stage when pipelining, else 1)
+  int ep = 0;                       // 0: tp
+  std::string pp_layers;            // "4,4,3": layers per stage; empty: balanced by cost
+  int micro_batches = 0;            // 0: pp (one per stage when pipelining, else 1)
   int min_micro_batch_tokens = 16;  // see RunnerOptions
 };
 

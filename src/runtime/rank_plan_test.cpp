@@ -19,7 +19,8 @@ struct Layout {
 
 std::vector<std::filesystem::path> ModelDirs() {
   std::vector<std::filesystem::path> dirs = {testing::SourceDir() / "models/dsv3-tiny-en-zh"};
-  for (const auto& e : std::filesystem::directory_iterator(testing::SourceDir() / "tests/data/models")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(testing::SourceDir() / "tests/data/models")) {
     if (std::filesystem::exists(e.path() / "model.safetensors")) dirs.push_back(e.path());
   }
   return dirs;
@@ -73,10 +74,14 @@ TEST(RankPlanTest, ErrorsNameTheDimension) {
       models::LoadModelConfig(testing::SourceDir() / "tests/data/models/llama_mha");
   ASSERT_TRUE(config.ok());
   EXPECT_NE(models::PlanRanks(*config, {3, 1, 0, {}}, DType::kBF16)
-                .status().message().find("num_attention_heads"),
+                .status()
+                .message()
+                .find("num_attention_heads"),
             std::string::npos);
   EXPECT_NE(models::PlanRanks(*config, {1, 3, 0, {}}, DType::kBF16)
-                .status().message().find("num_hidden_layers"),
+                .status()
+                .message()
+                .find("num_hidden_layers"),
             std::string::npos);
   Result<models::ModelConfig> moe =
       models::LoadModelConfig(testing::SourceDir() / "tests/data/models/deepseek_v3");

@@ -89,7 +89,8 @@ Result<StepPlan> StepPlan::Decode(std::span<const int32_t> w) {
     PlanSampler p;
     p.seq = w[at];
     p.prompt_end = w[at + 1];
-    p.seed = static_cast<uint32_t>(w[at + 2]) | static_cast<uint64_t>(static_cast<uint32_t>(w[at + 3])) << 32;
+    p.seed = static_cast<uint32_t>(w[at + 2]) |
+             static_cast<uint64_t>(static_cast<uint32_t>(w[at + 3])) << 32;
     p.params.temperature = Float(w[at + 4]);
     p.params.top_k = w[at + 5];
     p.params.top_p = Float(w[at + 6]);

@@ -1,6 +1,6 @@
 // Every parallel layout gives the single-process results: run under mpirun with a layout
-// (--tp/--pp/--dp/--ep/--micro-batches/--min-micro-batch-tokens), it opens each fixture model on all ranks and, on
-// rank 0, also alone in one process (the oracle), then compares
+// (--tp/--pp/--dp/--ep/--micro-batches/--min-micro-batch-tokens), it opens each fixture model on
+// all ranks and, on rank 0, also alone in one process (the oracle), then compares
 //   * the fp32 logits of every row of the fixture's prompts, computed in one step as a ragged
 //     batch (spread over replicas and micro-batches): max|diff| / logit range <= 1e-4
 //     (the single-process run itself matches transformers to ~2e-6 of the range);
@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -123,7 +124,9 @@ int FullCacheCheck(const Fixture& f, const dsi::runtime::ParallelArgs& layout,
   if (!runner.is_driver()) return runner.Follow().ok() ? 0 : 1;
   std::vector<RunnerChunk> chunks;
   const std::vector<int32_t> ten(10, 3), thirty(30, 4), four(4, 5);
-  for (int r = 0; r < runner.num_replicas(); ++r) chunks.push_back({runner.NewSequence(), ten, 9, 10});
+  for (int r = 0; r < runner.num_replicas(); ++r) {
+    chunks.push_back({runner.NewSequence(), ten, 9, 10});
+  }
   StepResults out;
   int failures = !runner.Step(chunks, ResultKind::kArgMax, out).ok();
   for (RunnerChunk& c : chunks) c = {c.seq, thirty, 29, 30};
@@ -154,14 +157,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--tp") layout.tp = std::stoi(value);
-    else if (flag == "--pp") layout.pp = std::stoi(value);
-    else if (flag == "--dp") layout.dp = std::stoi(value);
-    else if (flag == "--ep") layout.ep = std::stoi(value);
-    else if (flag == "--micro-batches") layout.micro_batches = std::stoi(value);
-    else if (flag == "--min-micro-batch-tokens") layout.min_micro_batch_tokens = std::stoi(value);
-    else if (flag == "--fixture") only.push_back(value);
-    else {
+    const std::map<std::string, int*> ints = {
+        {"--tp", &layout.tp},
+        {"--pp", &layout.pp},
+        {"--dp", &layout.dp},
+        {"--ep", &layout.ep},
+        {"--micro-batches", &layout.micro_batches},
+        {"--min-micro-batch-tokens", &layout.min_micro_batch_tokens}};
+    if (const auto it = ints.find(flag); it != ints.end()) {
+      *it->second = std::stoi(value);
+    } else if (flag == "--fixture") {
+      only.push_back(value);
+    } else {
       std::cerr << "unknown option " << flag << "\n";
       return 2;
     }
@@ -175,9 +182,8 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<dsi::dist::Communicator> world = (*mpi)->WorldCommunicator();
   const bool driver = world->rank() == 0;
-  const std::string name = "tp=" + std::to_string(layout.tp) + " pp=" +
-                           std::to_string(layout.pp) + " dp=" + std::to_string(layout.dp) +
-                           " ep=" + std::to_string(layout.ep);
+  const std::string name = "tp=" + std::to_string(layout.tp) + " pp=" + std::to_string(layout.pp) +
+                           " dp=" + std::to_string(layout.dp) + " ep=" + std::to_string(layout.ep);
   int failures = 0;
   const std::vector<Fixture> fixtures = LoadFixtures(root, only);
   for (const Fixture& f : fixtures) {
@@ -207,11 +213,12 @@ int main(int argc, char** argv) {
     const bool logits_ok = single.logits.size() == parallel->logits.size() && rel <= 1e-4;
     const bool greedy_ok = parallel->greedy == single.greedy;
     bool hf_ok = true;
-    for (size_t s = 0; s < f.greedy.size(); ++s) hf_ok = hf_ok && parallel->greedy[s] == f.greedy[s];
-    std::printf("[%s] %-26s logits max|diff|/range %.2e (%zu values) %s; greedy %s; vs transformers %s\n",
-                name.c_str(), f.name.c_str(), rel, single.logits.size(),
-                logits_ok ? "ok" : "FAIL", greedy_ok ? "identical" : "DIFFERENT",
-                hf_ok ? "identical" : "DIFFERENT");
+    for (size_t s = 0; s < f.greedy.size(); ++s)
+      hf_ok = hf_ok && parallel->greedy[s] == f.greedy[s];
+    std::printf(
+        "[%s] %-26s logits max|diff|/range %.2e (%zu values) %s; greedy %s; vs transformers %s\n",
+        name.c_str(), f.name.c_str(), rel, single.logits.size(), logits_ok ? "ok" : "FAIL",
+        greedy_ok ? "identical" : "DIFFERENT", hf_ok ? "identical" : "DIFFERENT");
     if (!greedy_ok || !hf_ok) {
       for (size_t s = 0; s < f.greedy.size(); ++s) {
         std::printf("  prompt %zu: single [%s] parallel [%s] hf [%s]\n", s,
