@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "layers/gqa_attention.h"
+#include "layers/moe.h"
 #include "layers/parallel.h"
 #include "models/tensor_table.h"
 
@@ -25,7 +27,8 @@ std::string_view Module(std::string_view name) {
 // The slice [rows, cols] of tensor `t` that tp rank `r` holds, in elements.
 class ShardRules {
  public:
-  ShardRules(const ModelConfig& c, int tp, int ep) : c_(c), tp_(tp), ep_(ep), etp_(tp / ep) {}
+  ShardRules(const ModelConfig& c, int tp, int ep, int64_t local_kv_heads)
+      : c_(c), tp_(tp), ep_(ep), etp_(tp / ep), local_kv_heads_(local_kv_heads) {}
 
   int64_t Elements(const ExpectedTensor& t, int r) const {
     const int64_t rows = t.shape[0];
@@ -72,50 +75,41 @@ class ShardRules {
     const int64_t hd = c_.head_dim;
     const int64_t width = bias ? 1 : cols;
     if (m == "q_proj") return PartitionUnits(rows, hd, tp_, r).size() * width;
-    if (m == "k_proj" || m == "v_proj") {
-      // Fewer KV heads than ranks: each rank holds the one head its query heads use.
-      if (c_.num_key_value_heads < tp_) return hd * width;
-      return PartitionUnits(rows, hd, tp_, r).size() * width;
-    }
+    if (m == "k_proj" || m == "v_proj") return local_kv_heads_ * hd * width;
     if (m == "o_proj") return bias ? rows : rows * PartitionUnits(cols, hd, tp_, r).size();
     return rows * cols;
   }
 
   const ModelConfig& c_;
   int tp_, ep_, etp_;
+  int64_t local_kv_heads_;  // GqaAttention::LocalKvHeads
 };
-
-Status CheckLayout(const ModelConfig& c, const RankLayout& l, int ep) {
-  const auto error = [&](const std::string& what) {
-    return InvalidArgument("layout tp=" + std::to_string(l.tp) + " pp=" + std::to_string(l.pp) +
-                           " ep=" + std::to_string(ep) + ": " + what);
-  };
-  if (l.tp < 1 || l.pp < 1 || ep < 1) return error("sizes must be at least 1");
-  if (c.num_attention_heads % l.tp != 0) {
-    return error("num_attention_heads " + std::to_string(c.num_attention_heads) +
-                 " is not divisible by tp");
-  }
-  if (!c.is_mla() && c.num_key_value_heads % l.tp != 0 && l.tp % c.num_key_value_heads != 0) {
-    return error("num_key_value_heads " + std::to_string(c.num_key_value_heads) +
-                 " neither divides nor is divisible by tp");
-  }
-  if (l.tp % ep != 0) return error("ep must divide tp");
-  if (c.HasMoe() && c.moe_intermediate_size % (l.tp / ep) != 0) {
-    return error("moe_intermediate_size " + std::to_string(c.moe_intermediate_size) +
-                 " is not divisible by tp / ep = " + std::to_string(l.tp / ep));
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
 Result<std::vector<RankPlan>> PlanRanks(const ModelConfig& config, const RankLayout& layout,
                                         DType dtype) {
+  if (layout.tp < 1 || layout.pp < 1 || layout.ep < 0) {
+    return InvalidArgument("layout sizes must be at least 1 (ep: 0 for ep = tp)");
+  }
+  // The layers' own split rules say what divides: heads and KV heads (MLA caches one latent,
+  // its heads all split alike), the experts' ep x etp layout.
+  const layers::TpShard shard{0, layout.tp};
+  DSI_ASSIGN_OR_RETURN(
+      const int64_t local_kv,
+      layers::GqaAttention::LocalKvHeads(
+          config.num_attention_heads,
+          config.is_mla() ? config.num_attention_heads : config.num_key_value_heads, shard));
+  if (config.HasMoe()) {
+    layers::MoeSpec moe;
+    moe.moe_intermediate_size = config.moe_intermediate_size;
+    moe.ep = layout.ep;
+    DSI_RETURN_IF_ERROR(layers::Moe::Validate(moe, shard));
+  }
   const int ep = layout.ep == 0 ? layout.tp : layout.ep;
-  DSI_RETURN_IF_ERROR(CheckLayout(config, layout, ep));
   DSI_ASSIGN_OR_RETURN(const std::vector<StageLayers> stages,
                        PlanPipelineStages(config, layout.pp, layout.layers_per_stage));
-  const ShardRules rules(config, layout.tp, ep);
+  const ShardRules rules(config, layout.tp, ep, local_kv);
   const int64_t elem = static_cast<int64_t>(DTypeSize(dtype));
   std::vector<RankPlan> plans;
   for (int s = 0; s < layout.pp; ++s) {
@@ -141,9 +135,7 @@ Result<std::vector<RankPlan>> PlanRanks(const ModelConfig& config, const RankLay
       if (config.is_mla()) {
         p.kv_bytes_per_token = layers * (config.kv_lora_rank + config.qk_rope_head_dim) * elem;
       } else {
-        const int64_t kv = config.num_key_value_heads;
-        const int64_t local = kv < layout.tp ? 1 : kv / layout.tp;
-        p.kv_bytes_per_token = layers * 2 * local * config.head_dim * elem;
+        p.kv_bytes_per_token = layers * 2 * local_kv * config.head_dim * elem;
       }
       plans.push_back(p);
     }

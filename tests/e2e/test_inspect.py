@@ -230,4 +230,4 @@ def test_rank_plan_of_a_layout(run):
     layers = ranks[0]["layers"][1] - ranks[0]["layers"][0]
     assert ranks[0]["kv_cache_bytes_per_token"] == layers * 576 * 2
     bad = run("inspect", CONFIGS / "real" / "deepseek_v3.json", "--tp", "3")
-    assert bad.rc == 2 and "num_attention_heads 128 is not divisible by tp" in bad.err, bad.all
+    assert bad.rc == 2 and "num_attention_heads 128 is not divisible by tensor parallel size 3" in bad.err, bad.all
