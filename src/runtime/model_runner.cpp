@@ -235,11 +235,7 @@ Status ModelRunner::Submit(std::span<const RunnerChunk> chunks, ResultKind kind)
 void ModelRunner::ResetStats() {
   DSI_CHECK(is_driver() && !shut_down_ && in_flight_.empty());
   stats_ = {};
-  if (!parallel()) return;
-  plan_.Clear();
-  plan_.op = PlanOp::kResetStats;
-  words_ = plan_.Encode();
-  Broadcast(words_);
+  BroadcastOp(PlanOp::kResetStats);
 }
 
 void ModelRunner::Shutdown() {
@@ -248,10 +244,14 @@ void ModelRunner::Shutdown() {
   StepResults ignored;
   while (!in_flight_.empty()) (void)Collect(ignored);
   shut_down_ = true;
+  BroadcastOp(PlanOp::kShutdown);
+}
+
+void ModelRunner::BroadcastOp(PlanOp op) {
   if (!parallel()) return;
-  plan_.Clear();
-  plan_.op = PlanOp::kShutdown;
-  words_ = plan_.Encode();
+  StepPlan plan;
+  plan.op = op;
+  words_ = plan.Encode();
   Broadcast(words_);
 }
 
@@ -305,7 +305,7 @@ Status ModelRunner::Execute(const StepPlan& plan) {
     }
   }
   const double collectives = options_.tensor_timer ? options_.tensor_timer->seconds() : 0.0;
-  replica_status_ = RunReplica(plan);
+  const Status status = RunReplica(plan);
   ++stats_.steps;
   stats_.step_seconds += SecondsSince(start);
   if (options_.tensor_timer) {
@@ -314,14 +314,14 @@ Status ModelRunner::Execute(const StepPlan& plan) {
   // A replica whose cache is full fails alike on all its ranks before any message; anything
   // else on a rank of a parallel job leaves its peers waiting, so it ends the job.
   if (parallel()) {
-    DSI_CHECK(replica_status_.ok() || replica_status_.code() == ErrorCode::kResourceExhausted)
-        << "step failed on " << world_.ToString() << ": " << replica_status_.ToString();
+    DSI_CHECK(status.ok() || status.code() == ErrorCode::kResourceExhausted)
+        << "step failed on " << world_.ToString() << ": " << status.ToString();
   }
 
   // The last stage's tp rank 0 returns the replica's results to rank 0: [int32 code][rows],
   // always the size rank 0 expects (the rows are left zero when the step failed).
   if (world_.rank() == ResultRank(world_.dp_rank()) && !is_driver() && !mine_.empty()) {
-    const int32_t code = replica_status_.ok() ? 0 : 1;
+    const int32_t code = status.ok() ? 0 : 1;
     int64_t rows = 0;
     for (int32_t i : mine_) rows += plan.chunks[i].row_end - plan.chunks[i].row_begin;
     reply_.assign(sizeof(int32_t) + rows * RowBytes(plan.kind, vocab_size()), 0);
@@ -332,7 +332,7 @@ Status ModelRunner::Execute(const StepPlan& plan) {
     }
     groups_->world().Send(reply_.data(), reply_.size(), 0, kResultTag);
   }
-  return replica_status_;
+  return status;
 }
 
 Status ModelRunner::Collect(StepResults& results) {

@@ -142,6 +142,8 @@ class ModelRunner {
   Status RunReplica(const StepPlan& plan);
   Status RunMicroBatch(const StepPlan& plan, int64_t begin, int64_t end, int tag);
   void Broadcast(std::vector<int32_t>& words);
+  // Rank 0: a plan that carries only `op` (reset stats, shut down) to every rank.
+  void BroadcastOp(PlanOp op);
   bool parallel() const { return groups_ != nullptr && world_.size() > 1; }
 
   dist::World world_;
@@ -166,7 +168,6 @@ class ModelRunner {
   bool shut_down_ = false;
 
   // Per-step buffers, reused (no allocation once they have grown).
-  StepPlan plan_;
   std::vector<int32_t> words_;
   std::vector<int32_t> mine_;        // indices of this replica's chunks in the plan
   std::vector<int64_t> mine_start_;  // offset of each of those chunks in plan.tokens
@@ -175,7 +176,6 @@ class ModelRunner {
   std::vector<uint8_t> stage_in_, stage_out_;
   std::vector<float> logits_;
   std::vector<uint8_t> replica_rows_;         // the last stage's result rows for its replica
-  Status replica_status_;                     // how this rank's replica fared in the step
   std::deque<InFlight> in_flight_;            // rank 0: submitted steps, oldest first
   std::vector<InFlight> spare_;               // rank 0: collected entries, reused
   std::vector<uint8_t> reply_;                // result rank: the reply it sends

@@ -89,6 +89,7 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
 
   // This rank's stage and shard; a failure on any rank fails every rank.
   const auto start = std::chrono::steady_clock::now();
+  loader::LoadStats stats;
   Status status = [&]() -> Status {
     DSI_ASSIGN_OR_RETURN(const models::ModelConfig config, models::LoadModelConfig(o.model_dir));
     DSI_ASSIGN_OR_RETURN(const std::vector<int64_t> counts, models::ParseLayerCounts(p.pp_layers));
@@ -102,9 +103,7 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
       tensor_timer_ = std::make_unique<dist::TimedCommunicator>(groups_->tensor());
       model_options.tp = tensor_timer_.get();
     }
-    loader::LoadStats stats;
     DSI_ASSIGN_OR_RETURN(model_, loader::LoadModel(o.model_dir, model_options, &stats));
-    rank_weight_bytes_.assign(1, stats.bytes_written);
     DSI_ASSIGN_OR_RETURN(cache_, CreateKvCache(*model_, o.kv_tokens));
     return Status::Ok();
   }();
@@ -118,7 +117,7 @@ Status ModelSession::Start(const SessionOptions& o, dist::Communicator* world_co
     }
   }
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::vector<double> bytes = GatherDoubles(static_cast<double>(rank_weight_bytes_[0]));
+  const std::vector<double> bytes = GatherDoubles(static_cast<double>(stats.bytes_written));
   rank_weight_bytes_.assign(bytes.begin(), bytes.end());
   RunnerOptions runner_options;
   runner_options.micro_batches = p.micro_batches > 0 ? p.micro_batches : p.pp;
