@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <tuple>
 
 #include "dist/fake_communicator.h"
@@ -192,6 +193,26 @@ std::vector<std::vector<int32_t>> GreedyInTurns(ModelRunner& runner,
   return out.ok() ? *out : std::vector<std::vector<int32_t>>{};
 }
 
+// Opens `fixture` with `parallel` on in-process ranks; rank 0 runs `drive`, the others follow.
+Status DriveOnFakeRanks(const std::string& fixture, const ParallelArgs& parallel,
+                        const std::function<void(ModelRunner&)>& drive) {
+  return dist::RunOnFakeRanks(
+      parallel.tp * parallel.pp * parallel.dp, [&](dist::Communicator& world) {
+        SessionOptions o;
+        o.model_dir = (testing::SourceDir() / "tests/data/models" / fixture).string();
+        o.parallel = parallel;
+        o.kv_tokens = 256;
+        Result<std::unique_ptr<ModelSession>> session = ModelSession::Open(o, &world);
+        ASSERT_TRUE(session.ok()) << session.status().ToString();
+        ModelRunner& runner = (*session)->runner();
+        if (runner.is_driver()) {
+          drive(runner);
+        } else {
+          ASSERT_TRUE(runner.Follow().ok());
+        }
+      });
+}
+
 // Steps in flight through a pipeline (and tensor-parallel stages) on in-process ranks, whose
 // Sends wait for their receivers: the same tokens as one process taking one step at a time,
 // and no deadlock (the fake world would report one).
@@ -204,19 +225,10 @@ TEST(ModelRunnerTest, StepsInFlightThroughThePipeline) {
     reference = GreedyInTurns(runner, prompts, 6, 1);
   }
   for (auto [tp, pp, groups] : {std::tuple{1, 2, 2}, std::tuple{2, 2, 3}, std::tuple{1, 3, 2}}) {
-    const Status status = dist::RunOnFakeRanks(tp * pp, [&](dist::Communicator& world) {
-      SessionOptions o;
-      o.model_dir = (testing::SourceDir() / "tests/data/models/deepseek_v3").string();
-      o.parallel.tp = tp;
-      o.parallel.pp = pp;
-      o.kv_tokens = 256;
-      Result<std::unique_ptr<ModelSession>> session = ModelSession::Open(o, &world);
-      ASSERT_TRUE(session.ok()) << session.status().ToString();
-      ModelRunner& runner = (*session)->runner();
-      if (!runner.is_driver()) {
-        ASSERT_TRUE(runner.Follow().ok());
-        return;
-      }
+    ParallelArgs layout;
+    layout.tp = tp;
+    layout.pp = pp;
+    const Status status = DriveOnFakeRanks("deepseek_v3", layout, [&](ModelRunner& runner) {
       EXPECT_EQ(GreedyInTurns(runner, prompts, 6, groups), reference)
           << "tp " << tp << " pp " << pp << " groups " << groups;
     });
@@ -227,18 +239,9 @@ TEST(ModelRunnerTest, StepsInFlightThroughThePipeline) {
 // Two data-parallel replicas on in-process ranks: a new sequence goes to the replica holding
 // the fewest cached tokens, and each replica computes what one process computes.
 TEST(ModelRunnerTest, DataParallelRoutesByTokens) {
-  const Status status = dist::RunOnFakeRanks(2, [](dist::Communicator& world) {
-    SessionOptions o;
-    o.model_dir = (testing::SourceDir() / "tests/data/models/llama_mha").string();
-    o.parallel.dp = 2;
-    o.kv_tokens = 256;
-    Result<std::unique_ptr<ModelSession>> session = ModelSession::Open(o, &world);
-    ASSERT_TRUE(session.ok()) << session.status().ToString();
-    ModelRunner& runner = (*session)->runner();
-    if (!runner.is_driver()) {
-      ASSERT_TRUE(runner.Follow().ok());
-      return;
-    }
+  ParallelArgs layout;
+  layout.dp = 2;
+  const Status status = DriveOnFakeRanks("llama_mha", layout, [](ModelRunner& runner) {
     StepResults out;
     std::vector<int32_t> seqs;
     // Tokens per new sequence and the replica it must land on (loads before: 0/0, 9/0, 9/4,
