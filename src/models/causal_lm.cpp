@@ -229,7 +229,10 @@ Status CausalLM::ForwardStep(const layers::ForwardContext& ctx, const layers::St
   }
   DSI_RETURN_IF_ERROR(InputNorm(0).Forward(ctx, h, normed));
   for (int64_t b = 0; b < num_blocks(); ++b) {
-    DSI_RETURN_IF_ERROR(BlockForward(ctx, step, b, normed, h, delta));
+    DSI_RETURN_IF_ERROR(Attention(ctx, step, b, normed, delta));
+    DSI_RETURN_IF_ERROR(PostAttentionNorm(b).AddForward(ctx, delta, h, normed));
+    layers::Trace(h, "h_attn", static_cast<int>(layer_begin_ + b));
+    DSI_RETURN_IF_ERROR(Ffn(ctx, b, normed, delta));
     if (b + 1 < num_blocks()) {
       DSI_RETURN_IF_ERROR(InputNorm(b + 1).AddForward(ctx, delta, h, normed));
     } else if (last_stage()) {

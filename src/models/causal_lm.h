@@ -112,11 +112,14 @@ class CausalLM {
   // layer layer_begin() + b; the KV cache holds this stage's layers by local index).
   int64_t num_blocks() const { return layer_end_ - layer_begin_; }
   virtual const layers::RmsNorm& InputNorm(int64_t b) const = 0;
-  // Block b after its input norm: normed = InputNorm(b)(h) on entry; runs the attention, adds
-  // it to the residual h, and leaves the feed-forward output in `delta` (the caller adds it).
-  virtual Status BlockForward(const layers::ForwardContext& ctx, const layers::StepBatch& step,
-                              int64_t b, const Tensor& normed, const Tensor& h,
-                              const Tensor& delta) const = 0;
+  // Block b is pre-norm: h += Attention(InputNorm(h)); h += Ffn(PostAttentionNorm(h)). The
+  // families supply the parts; ForwardStep fuses each residual add with the next norm.
+  virtual const layers::RmsNorm& PostAttentionNorm(int64_t b) const = 0;
+  // x, y: [T, hidden]; y is complete (tensor-parallel partial sums reduced).
+  virtual Status Attention(const layers::ForwardContext& ctx, const layers::StepBatch& step,
+                           int64_t b, const Tensor& x, const Tensor& y) const = 0;
+  virtual Status Ffn(const layers::ForwardContext& ctx, int64_t b, const Tensor& x,
+                     const Tensor& y) const = 0;
   virtual void ForEachBlockWeight(const layers::WeightVisitor& visit) = 0;
   virtual const ops::RotaryEmbedding& rotary() const = 0;
 

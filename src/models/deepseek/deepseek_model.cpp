@@ -15,12 +15,9 @@
 #include "layers/mlp.h"
 #include "layers/moe.h"
 #include "layers/rms_norm.h"
-#include "layers/trace.h"
 
 namespace dsi::models::deepseek {
 namespace {
-
-using layers::Trace;
 
 struct Block {
   layers::RmsNorm input_layernorm;
@@ -134,15 +131,18 @@ class DeepseekModel final : public CausalLM {
     }
   }
 
-  Status BlockForward(const layers::ForwardContext& ctx, const layers::StepBatch& step, int64_t b,
-                      const Tensor& normed, const Tensor& h, const Tensor& delta) const override {
+  const layers::RmsNorm& PostAttentionNorm(int64_t b) const override {
+    return blocks_[b].post_attention_layernorm;
+  }
+  Status Attention(const layers::ForwardContext& ctx, const layers::StepBatch& step, int64_t b,
+                   const Tensor& x, const Tensor& y) const override {
+    return blocks_[b].self_attn.Forward(ctx, step, static_cast<int>(b), x, y);
+  }
+  Status Ffn(const layers::ForwardContext& ctx, int64_t b, const Tensor& x,
+             const Tensor& y) const override {
     const Block& block = blocks_[b];
     const int layer = static_cast<int>(b);
-    DSI_RETURN_IF_ERROR(block.self_attn.Forward(ctx, step, layer, normed, delta));
-    DSI_RETURN_IF_ERROR(block.post_attention_layernorm.AddForward(ctx, delta, h, normed));
-    Trace(h, "h_attn", static_cast<int>(layer_begin() + b));
-    return block.moe ? block.moe->Forward(ctx, normed, delta, layer)
-                     : block.mlp->Forward(ctx, normed, delta, layer);
+    return block.moe ? block.moe->Forward(ctx, x, y, layer) : block.mlp->Forward(ctx, x, y, layer);
   }
 
  private:

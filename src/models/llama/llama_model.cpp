@@ -10,12 +10,9 @@
 #include "layers/gqa_attention.h"
 #include "layers/mlp.h"
 #include "layers/rms_norm.h"
-#include "layers/trace.h"
 
 namespace dsi::models::llama {
 namespace {
-
-using layers::Trace;
 
 struct Block {
   layers::RmsNorm input_layernorm;
@@ -80,14 +77,16 @@ class LlamaModel final : public CausalLM {
     }
   }
 
-  Status BlockForward(const layers::ForwardContext& ctx, const layers::StepBatch& step, int64_t b,
-                      const Tensor& normed, const Tensor& h, const Tensor& delta) const override {
-    const Block& block = blocks_[b];
-    const int layer = static_cast<int>(b);
-    DSI_RETURN_IF_ERROR(block.self_attn.Forward(ctx, step, layer, normed, delta));
-    DSI_RETURN_IF_ERROR(block.post_attention_layernorm.AddForward(ctx, delta, h, normed));
-    Trace(h, "h_attn", static_cast<int>(layer_begin() + b));
-    return block.mlp.Forward(ctx, normed, delta, layer);
+  const layers::RmsNorm& PostAttentionNorm(int64_t b) const override {
+    return blocks_[b].post_attention_layernorm;
+  }
+  Status Attention(const layers::ForwardContext& ctx, const layers::StepBatch& step, int64_t b,
+                   const Tensor& x, const Tensor& y) const override {
+    return blocks_[b].self_attn.Forward(ctx, step, static_cast<int>(b), x, y);
+  }
+  Status Ffn(const layers::ForwardContext& ctx, int64_t b, const Tensor& x,
+             const Tensor& y) const override {
+    return blocks_[b].mlp.Forward(ctx, x, y, static_cast<int>(b));
   }
 
  private:
