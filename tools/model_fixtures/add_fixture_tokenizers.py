@@ -34,13 +34,14 @@ import re
 import sys
 
 import jinja2
-import jinja2.ext
 import tokenizers
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from tokenizers import (Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors,
                         trainers)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The transformers-like jinja2 environment the chat-template fixtures are rendered with.
+sys.path.insert(0, os.path.join(REPO, "tools", "chat_template"))
+from gen_fixtures import make_environment  # noqa: E402
 MODELS = os.path.join(REPO, "tests", "data", "models")
 CORPUS = os.path.join(REPO, "models", "dsv3-tiny-en-zh", "heldout.txt")
 TEMPLATES = os.path.join(REPO, "tests", "data", "chat", "templates.json")
@@ -245,22 +246,6 @@ def tokenizer_config(family, template):
     return cfg
 
 
-def jinja_environment():
-    """jinja2 as transformers renders chat templates (_compile_jinja_template)."""
-    def raise_exception(message):
-        raise jinja2.exceptions.TemplateError(message)
-
-    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
-                          sort_keys=sort_keys)
-
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                        extensions=[jinja2.ext.loopcontrols])
-    env.filters["tojson"] = tojson
-    env.globals["raise_exception"] = raise_exception
-    return env
-
-
 def common_prefix(a, b):
     n = 0
     while n < min(len(a), len(b)) and a[n] == b[n]:
@@ -273,7 +258,7 @@ def oracle(fixture_dir, template, specials):
     tok = Tokenizer.from_file(os.path.join(fixture_dir, "tokenizer.json"))
     with_bos = Tokenizer.from_str(tok.to_str())
     with_bos.post_processor = bos_template(with_bos)  # the LlamaTokenizerFast behaviour
-    compiled = jinja_environment().from_string(template)
+    compiled = make_environment().from_string(template)
 
     def enc(text, bos=False):
         return (with_bos if bos else tok).encode(text, add_special_tokens=bos).ids
