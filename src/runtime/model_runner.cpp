@@ -78,40 +78,32 @@ int32_t ModelRunner::NewSequence() {
   return id;
 }
 
-int64_t ModelRunner::NumTokens(int32_t seq) const {
+ModelRunner::SeqInfo& ModelRunner::Seq(int32_t seq) {
   const auto it = seqs_.find(seq);
   DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
-  return it->second.num_tokens;
+  return it->second;
 }
 
-int ModelRunner::ReplicaOf(int32_t seq) const {
-  const auto it = seqs_.find(seq);
-  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
-  return it->second.replica;
-}
+int64_t ModelRunner::NumTokens(int32_t seq) const { return Seq(seq).num_tokens; }
+
+int ModelRunner::ReplicaOf(int32_t seq) const { return Seq(seq).replica; }
 
 void ModelRunner::Release(int32_t seq) {
-  const auto it = seqs_.find(seq);
-  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
-  if (it->second.replica >= 0) {
-    replica_load_[it->second.replica] -= it->second.num_tokens;
-    pending_edits_.push_back({seq, -1});
-  }
-  seqs_.erase(it);
+  const SeqInfo& info = Seq(seq);
+  if (info.replica >= 0) replica_load_[info.replica] -= info.num_tokens;
+  // The ranks hold state for it once it has stepped or has a sampler.
+  if (info.replica >= 0 || info.has_sampler) pending_edits_.push_back({seq, -1});
+  seqs_.erase(seq);
 }
 
 void ModelRunner::SetSampling(int32_t seq, const SamplingParams& params, int64_t prompt_end,
                               uint64_t seed) {
-  const auto it = seqs_.find(seq);
-  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
-  it->second.has_sampler = true;
+  Seq(seq).has_sampler = true;
   pending_samplers_.push_back({seq, static_cast<int32_t>(prompt_end), seed, params});
 }
 
 void ModelRunner::Truncate(int32_t seq, int64_t num_tokens) {
-  const auto it = seqs_.find(seq);
-  DSI_CHECK(it != seqs_.end()) << "unknown sequence " << seq;
-  SeqInfo& info = it->second;
+  SeqInfo& info = Seq(seq);
   DSI_CHECK(num_tokens >= 0 && num_tokens <= info.num_tokens);
   if (info.replica < 0) return;
   replica_load_[info.replica] -= info.num_tokens - num_tokens;

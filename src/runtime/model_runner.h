@@ -133,6 +133,9 @@ class ModelRunner {
     std::vector<std::vector<uint8_t>> replies;
     std::vector<std::unique_ptr<dist::RecvRequest>> requests;
   };
+  // The driver's record of a sequence; DSI_CHECKs that it exists.
+  SeqInfo& Seq(int32_t seq);
+  const SeqInfo& Seq(int32_t seq) const { return const_cast<ModelRunner*>(this)->Seq(seq); }
   // Runs this rank's part of a plan (edits, its replica's stage) and, on the last stage's tp
   // rank 0 of another rank than 0, sends the replica's reply to rank 0.
   Status Execute(const StepPlan& plan);
